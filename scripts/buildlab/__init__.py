@@ -1,0 +1,1 @@
+"""buildlab: the tooling behind the course (manifest, test engine, builds, locks, demo)."""

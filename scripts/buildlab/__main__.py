@@ -1,0 +1,5 @@
+import sys
+
+from buildlab.cli import main
+
+sys.exit(main())

@@ -1,0 +1,167 @@
+"""The `buildlab` command line. Every failure is one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from buildlab.errors import BuildlabError, UsageError
+from buildlab.manifest import load_manifest
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except BuildlabError as exc:
+        print(f"buildlab: {exc.message}", file=sys.stderr)
+        if exc.detail:
+            print(exc.detail, file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("buildlab: interrupted; containers and images of this run were removed",
+              file=sys.stderr)
+        return 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"buildlab: {message} (see `buildlab --help`)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="buildlab", description=__doc__)
+    sub = parser.add_subparsers(required=True, parser_class=_Parser, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="lessons, variants, apps and claims from lessons.toml")
+    p.set_defaults(func=_list)
+
+    p = sub.add_parser("doctor", help="check (or --fix) the Docker engine and base images")
+    p.add_argument("--fix", action="store_true", help="start or install what is missing")
+    p.set_defaults(func=_doctor)
+
+    p = sub.add_parser("build", help="build one lesson variant")
+    p.add_argument("lesson")
+    p.add_argument("variant")
+    p.add_argument("--keep", action="store_true", help="keep the image (prints its tag)")
+    p.set_defaults(func=_build)
+
+    p = sub.add_parser("run", help="build, start and probe one lesson variant, then clean up")
+    p.add_argument("lesson")
+    p.add_argument("variant")
+    p.set_defaults(func=_run)
+
+    p = sub.add_parser("sync", help="copy apps/ into the variant folders (--check: only compare)")
+    p.add_argument("--check", action="store_true")
+    p.set_defaults(func=_sync)
+
+    p = sub.add_parser("relock", help="regenerate lock files inside each lesson's base image")
+    p.add_argument("--lesson", action="append", help="only this lesson (repeatable)")
+    p.add_argument("--variant", action="append", help="only this variant (repeatable)")
+    p.add_argument("--upgrade", action="store_true", help="ignore existing pins")
+    p.set_defaults(func=_relock)
+
+    p = sub.add_parser("check-locks", help="is every lock fresh, by its own tool's check?")
+    p.set_defaults(func=_check_locks)
+
+    p = sub.add_parser("demo", help="build lessons 01 and 02 for one tool and print a table")
+    p.add_argument("--variant", default="uv")
+    p.set_defaults(func=_demo)
+    return parser
+
+
+def _list(_: argparse.Namespace) -> None:
+    manifest = load_manifest()
+    for lesson in manifest.lessons:
+        print(f"{lesson.id}  {lesson.title}  (app: {lesson.app}, base: {lesson.base})")
+        print(f"    variants: {', '.join(lesson.variants)}")
+        for claim in lesson.claims:
+            print(f"    claim {claim}: {manifest.claims[claim].says}")
+
+
+def _doctor(args: argparse.Namespace) -> None:
+    from buildlab.doctor import doctor
+
+    doctor(fix=args.fix)
+
+
+def _build(args: argparse.Namespace) -> None:
+    from buildlab import docker
+    from buildlab.engine import require_engine
+
+    variant = load_manifest().variant(args.lesson, args.variant)
+    require_engine()
+    try:
+        result = docker.build(variant.directory, docker.image_tag(variant.name))
+        size = docker.image_size(result.tag) / 1e6
+        print(f"{variant.name}: built in {result.seconds:.1f} s, {size:.0f} MB, "
+              f"{result.cached_count}/{len(result.instructions)} steps cached")
+        if args.keep:
+            print(result.tag)
+    finally:
+        if not args.keep:
+            docker.cleanup()
+
+
+def _run(args: argparse.Namespace) -> None:
+    from buildlab import docker
+    from buildlab.engine import require_engine
+    from buildlab.probe import build_and_probe
+
+    manifest = load_manifest()
+    variant = manifest.variant(args.lesson, args.variant)
+    require_engine()
+    try:
+        print(build_and_probe(manifest, variant))
+    finally:
+        docker.cleanup()
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from buildlab.sync import drift, sync
+
+    manifest = load_manifest()
+    if args.check:
+        problems = drift(manifest)
+        for problem in problems:
+            print(problem)
+        if problems:
+            raise BuildlabError(f"{len(problems)} app copies drifted: run `make sync`")
+        print("sync: every app copy matches apps/")
+        return 0
+    for path in sync(manifest):
+        print(f"sync: wrote {path}")
+    return 0
+
+
+def _relock(args: argparse.Namespace) -> None:
+    from buildlab.relock import relock
+
+    manifest = load_manifest()
+    relock(manifest, manifest.select(args.lesson, args.variant), upgrade=args.upgrade)
+
+
+def _check_locks(_: argparse.Namespace) -> None:
+    from buildlab.lockcheck import check_all
+
+    problems = check_all(load_manifest())
+    if problems:
+        raise BuildlabError(f"{len(problems)} stale lock(s): run `make relock`",
+                            detail="\n".join(problems))
+    print("locks: every lock is fresh")
+
+
+def _demo(args: argparse.Namespace) -> None:
+    from buildlab.demo import demo
+
+    manifest = load_manifest()
+    if args.variant not in manifest.variants:
+        raise UsageError(f"unknown variant {args.variant!r}; valid variants: "
+                         f"{', '.join(manifest.variants)}")
+    demo(manifest, args.variant)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

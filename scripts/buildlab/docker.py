@@ -1,0 +1,162 @@
+"""Builds and containers, always labelled so that every one of them can be cleaned up."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from buildlab import buildlog
+from buildlab.errors import BuildFailed, ContainerFailed
+from buildlab.proc import run, tail
+
+LABEL = "buildlab"
+SESSION_LABEL = "buildlab.session"
+SESSION = os.environ.get("BUILDLAB_SESSION") or secrets.token_hex(4)
+BUILD_ENV = {**os.environ, "DOCKER_BUILDKIT": "1", "BUILDKIT_PROGRESS": "plain"}
+
+
+def labels() -> list[str]:
+    return ["--label", f"{LABEL}=1", "--label", f"{SESSION_LABEL}={SESSION}"]
+
+
+@dataclass
+class BuildResult:
+    tag: str
+    seconds: float
+    log: str
+    steps: list[buildlog.Step]
+
+    @property
+    def instructions(self) -> list[buildlog.Step]:
+        return buildlog.instructions(self.steps)
+
+    @property
+    def cached_count(self) -> int:
+        return sum(1 for s in self.instructions if s.cached)
+
+
+def image_tag(name: str) -> str:
+    safe = name.replace("/", "-").lower()
+    return f"buildlab/{safe}:{SESSION}"
+
+
+def build(context: Path, tag: str, *, extra_args: list[str] | None = None,
+          timeout: float = 1800) -> BuildResult:
+    """docker build with plain progress; BuildFailed carries the failing step's log tail."""
+    args = ["docker", "build", "--progress=plain", *labels(), "--tag", tag,
+            *(extra_args or []), str(context)]
+    start = time.monotonic()
+    try:
+        result = subprocess.run(args, capture_output=True, text=True, env=BUILD_ENV,
+                                timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise BuildFailed(f"docker build of {context} took longer than {timeout:.0f} s") from exc
+    seconds = time.monotonic() - start
+    log = result.stderr + result.stdout
+    steps = buildlog.parse(log)
+    if result.returncode != 0:
+        raise BuildFailed(f"docker build failed for {context}",
+                          detail=buildlog.failure_summary(log, steps))
+    return BuildResult(tag=tag, seconds=seconds, log=log, steps=steps)
+
+
+def image_size(tag: str) -> int:
+    return int(run(["docker", "image", "inspect", "--format", "{{.Size}}", tag]).stdout)
+
+
+def image_layers(tag: str) -> int:
+    out = run(["docker", "image", "inspect", "--format", "{{json .RootFS.Layers}}", tag]).stdout
+    return len(json.loads(out))
+
+
+def run_in_image(image: str, script: str, *, mount: Path, env: Mapping[str, str]) -> str:
+    """Run a shell script in a throw-away container with `mount` as its working directory."""
+    args = ["docker", "run", "--rm", *labels(), "--volume", f"{mount}:/project", "--workdir",
+            "/project"]
+    for key, value in env.items():
+        args += ["--env", f"{key}={value}"]
+    return run([*args, image, "sh", "-c", script], timeout=1800).stdout
+
+
+@dataclass
+class Container:
+    id: str
+    port: int
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def logs(self) -> str:
+        out = subprocess.run(["docker", "logs", "--tail", "40", self.id], capture_output=True,
+                             text=True, check=False)
+        return (out.stdout + out.stderr).strip()
+
+    def remove(self) -> None:
+        subprocess.run(["docker", "rm", "--force", "--volumes", self.id], capture_output=True,
+                       check=False)
+
+
+def start(tag: str, container_port: int, *, extra_args: list[str] | None = None) -> Container:
+    """Start detached with the port published on an ephemeral port of 127.0.0.1 only."""
+    out = run(["docker", "run", "--detach", *labels(), "--publish",
+               f"127.0.0.1::{container_port}", *(extra_args or []), tag])
+    cid = out.stdout.strip()
+    mapping = run(["docker", "port", cid, f"{container_port}/tcp"]).stdout.split()
+    port = int(mapping[0].rsplit(":", 1)[1])
+    return Container(id=cid, port=port)
+
+
+def http(method: str, url: str, body: Any = None, timeout: float = 5) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+
+
+def wait_until_serving(container: Container, path: str, *, timeout: float = 60) -> None:
+    """Poll until `path` answers 200; ContainerFailed (with logs) when it never does."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        state = run(["docker", "inspect", "--format", "{{.State.Status}}", container.id]).stdout
+        if state.strip() == "exited":
+            raise ContainerFailed("the container exited before it served", detail=container.logs())
+        try:
+            status, _ = http("GET", container.url(path), timeout=2)
+            if status == 200:
+                return
+            last = f"HTTP {status}"
+        except (OSError, ValueError) as exc:
+            last = str(exc)
+        time.sleep(0.3)
+    raise ContainerFailed(f"{path} did not answer 200 within {timeout:.0f} s ({last})",
+                          detail=container.logs())
+
+
+def cleanup(session: str = SESSION) -> None:
+    """Remove every container and image this session labelled."""
+    for kind, list_cmd, rm_cmd in (
+        ("container", ["docker", "ps", "--all", "--quiet"], ["docker", "rm", "--force"]),
+        ("image", ["docker", "images", "--quiet"], ["docker", "rmi", "--force"]),
+    ):
+        del kind
+        ids = subprocess.run([*list_cmd, "--filter", f"label={SESSION_LABEL}={session}"],
+                             capture_output=True, text=True, check=False).stdout.split()
+        if ids:
+            subprocess.run([*rm_cmd, *sorted(set(ids))], capture_output=True, check=False)
+
+
+__all__ = ["BuildResult", "Container", "build", "cleanup", "start", "tail"]

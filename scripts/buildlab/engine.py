@@ -1,0 +1,147 @@
+"""The Docker engine the tests and the demo build on: reuse one, or provide one on Debian.
+
+`buildlab doctor --fix` is idempotent: seconds when all is in place. See docs/test-engine.md.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+from buildlab.errors import EngineError
+from buildlab.proc import run
+
+DOCKERD_LOG = Path("/var/log/buildlab-dockerd.log")
+APT_SOURCE = Path("/etc/apt/sources.list.d/buildlab-docker.list")
+APT_PREFERENCES = Path("/etc/apt/preferences.d/buildlab-docker")
+# Debian's own docker.io before 23 has no buildx plugin, so no BuildKit with the client.
+MIN_ENGINE_MAJOR = 23
+INSTALL_HINT = (
+    "Install Docker Engine 23 or newer with the buildx plugin "
+    "(https://docs.docker.com/engine/install/), start it, and run this again."
+)
+
+
+def engine_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        result = subprocess.run(
+            ["docker", "info", "--format", "{{.ServerVersion}}"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return False
+    return result.returncode == 0
+
+
+def buildx_answers() -> bool:
+    return shutil.which("docker") is not None and (
+        subprocess.run(["docker", "buildx", "version"], capture_output=True, check=False).returncode
+        == 0
+    )
+
+
+def server_version() -> str:
+    return run(["docker", "version", "--format", "{{.Server.Version}}"]).stdout.strip()
+
+
+def require_engine() -> None:
+    """Fail with one sentence when no engine answers (used before every build)."""
+    if not engine_answers():
+        raise EngineError(
+            "No Docker engine answers `docker info`: run `make doctor` (it starts or installs "
+            "one on Debian as root), or " + INSTALL_HINT[0].lower() + INSTALL_HINT[1:]
+        )
+    if not buildx_answers():
+        raise EngineError("The docker client has no buildx plugin, so no BuildKit. " + INSTALL_HINT)
+
+
+def ensure_engine(*, fix: bool, say: callable = print) -> None:  # type: ignore[valid-type]
+    if engine_answers() and buildx_answers() and _major(server_version()) >= MIN_ENGINE_MAJOR:
+        say(f"engine: Docker {server_version()} answers, buildx present")
+        return
+    if not fix:
+        require_engine()
+        raise EngineError(f"Docker engine {server_version()} is too old. " + INSTALL_HINT)
+    if not _can_use_apt():
+        raise EngineError("No usable Docker engine and this is not Debian as root. " + INSTALL_HINT)
+    if not _installed_engine_is_usable():
+        _install_from_debian_stable(say)
+    if not engine_answers():
+        _start_dockerd(say)
+    require_engine()
+    say(f"engine: Docker {server_version()} answers, buildx present")
+
+
+def _major(version: str) -> int:
+    match = re.match(r"(\d+)", version)
+    return int(match.group(1)) if match else 0
+
+
+def _can_use_apt() -> bool:
+    return os.geteuid() == 0 and Path("/etc/debian_version").exists() and bool(shutil.which("apt-get"))
+
+
+def _installed_engine_is_usable() -> bool:
+    if shutil.which("dockerd") is None or not buildx_answers():
+        return False
+    out = subprocess.run(["dockerd", "--version"], capture_output=True, text=True, check=False)
+    match = re.search(r"version (\d+)", out.stdout)
+    return bool(match) and int(match.group(1)) >= MIN_ENGINE_MAJOR
+
+
+def _install_from_debian_stable(say: callable) -> None:  # type: ignore[valid-type]
+    """docker.io + docker-buildx from Debian's current stable suite, nothing else upgraded.
+
+    The suite is added at pin priority 100 and only the named packages are taken from it
+    (`pkg/suite`), so apt keeps every other package, libc included, from the running release.
+    """
+    from buildlab.pins import load_pins
+
+    suite = load_pins().debian_suite
+    say(f"engine: installing docker.io and docker-buildx from Debian {suite} (apt)")
+    APT_SOURCE.write_text(f"deb http://deb.debian.org/debian {suite} main\n")
+    APT_PREFERENCES.write_text(f"Package: *\nPin: release n={suite}\nPin-Priority: 100\n")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], env=env, timeout=600)
+    run(
+        [
+            "apt-get",
+            "install",
+            "-y",
+            "-qq",
+            "--no-install-recommends",
+            f"docker.io/{suite}",
+            f"docker-cli/{suite}",
+            f"docker-buildx/{suite}",
+        ],
+        env=env,
+        timeout=1200,
+    )
+
+
+def _start_dockerd(say: callable) -> None:  # type: ignore[valid-type]
+    say(f"engine: starting dockerd in the background (log: {DOCKERD_LOG})")
+    log = DOCKERD_LOG.open("ab")
+    subprocess.Popen(  # noqa: S603 - fixed command
+        ["dockerd"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if engine_answers():
+            return
+        time.sleep(1)
+    tail = "\n".join(DOCKERD_LOG.read_text(errors="replace").splitlines()[-15:])
+    raise EngineError(f"dockerd did not answer within 90 s; see {DOCKERD_LOG}", detail=tail)

@@ -1,0 +1,151 @@
+"""The course manifest (lessons.toml): lessons, variants, apps and claims, typed."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from buildlab.errors import UsageError
+from buildlab.paths import APPS_DIR, LESSONS_DIR, MANIFEST_FILE
+
+
+@dataclass(frozen=True)
+class Probe:
+    method: str
+    path: str
+    expect: Any
+    body: Any = None
+
+
+@dataclass(frozen=True)
+class App:
+    name: str
+    title: str
+    package: str
+    port: int
+    health_path: str
+    probe: Probe
+    code_file: str
+
+    @property
+    def source_dir(self) -> Path:
+        return APPS_DIR / self.name
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    says: str
+
+
+@dataclass(frozen=True)
+class Lesson:
+    id: str
+    title: str
+    app: str
+    base: str
+    variants: tuple[str, ...]
+    claims: tuple[str, ...]
+    dependency_step: dict[str, str]
+
+    @property
+    def number(self) -> int:
+        return int(self.id.split("-", 1)[0])
+
+    @property
+    def directory(self) -> Path:
+        return LESSONS_DIR / self.id
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One build context: a lesson in one dependency tool."""
+
+    lesson: Lesson
+    tool: str
+
+    @property
+    def directory(self) -> Path:
+        return self.lesson.directory / self.tool
+
+    @property
+    def name(self) -> str:
+        return f"{self.lesson.id}/{self.tool}"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    variants: tuple[str, ...]
+    primary_app: str
+    apps: dict[str, App]
+    claims: dict[str, Claim]
+    lessons: tuple[Lesson, ...]
+
+    def lesson(self, name: str) -> Lesson:
+        """Find a lesson by id ("02-dependencies-first"), number ("02", "2") or slug."""
+        for lesson in self.lessons:
+            number, _, slug = lesson.id.partition("-")
+            if name in (lesson.id, number, slug) or (name.isdigit() and int(name) == lesson.number):
+                return lesson
+        raise UsageError(
+            f"unknown lesson {name!r}; valid lessons: {', '.join(l.id for l in self.lessons)}"
+        )
+
+    def variant(self, lesson_name: str, tool: str) -> Variant:
+        lesson = self.lesson(lesson_name)
+        if tool not in lesson.variants:
+            raise UsageError(
+                f"unknown variant {tool!r} for {lesson.id}; valid variants: {', '.join(lesson.variants)}"
+            )
+        return Variant(lesson, tool)
+
+    def all_variants(self) -> list[Variant]:
+        return [Variant(lesson, tool) for lesson in self.lessons for tool in lesson.variants]
+
+    def select(self, lessons: list[str] | None = None, tools: list[str] | None = None) -> list[Variant]:
+        """Variants filtered by lesson names and tool names; unknown names are a UsageError."""
+        chosen = [self.lesson(name) for name in lessons] if lessons else list(self.lessons)
+        for tool in tools or []:
+            if tool not in self.variants:
+                raise UsageError(f"unknown variant {tool!r}; valid variants: {', '.join(self.variants)}")
+        return [
+            Variant(lesson, tool)
+            for lesson in chosen
+            for tool in lesson.variants
+            if not tools or tool in tools
+        ]
+
+
+@cache
+def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
+    data = tomllib.loads(path.read_text())
+    variants = tuple(data["variants"])
+    apps = {
+        name: App(
+            name=name,
+            title=spec["title"],
+            package=spec["package"],
+            port=int(spec["port"]),
+            health_path=spec["health_path"],
+            probe=Probe(**spec["probe"]),
+            code_file=spec["code_file"],
+        )
+        for name, spec in data["apps"].items()
+    }
+    claims = {cid: Claim(id=cid, says=spec["says"]) for cid, spec in data["claims"].items()}
+    lessons = tuple(
+        Lesson(
+            id=spec["id"],
+            title=spec["title"],
+            app=spec["app"],
+            base=spec["base"],
+            variants=tuple(spec.get("variants", variants)),
+            claims=tuple(spec["claims"]),
+            dependency_step=dict(spec["dependency_step"]),
+        )
+        for spec in data["lessons"]
+    )
+    return Manifest(variants, data["primary_app"], apps, claims, lessons)

@@ -1,0 +1,41 @@
+"""Build a variant, run it, and prove it serves: health first, then a real request."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+from buildlab import docker
+from buildlab.errors import ContainerFailed
+from buildlab.manifest import App, Manifest, Variant
+
+
+@contextmanager
+def running(tag: str, app: App, *, extra_args: list[str] | None = None) -> Iterator[docker.Container]:
+    """A started container that answers its health endpoint; always removed afterwards."""
+    container = docker.start(tag, app.port, extra_args=extra_args)
+    try:
+        docker.wait_until_serving(container, app.health_path)
+        yield container
+    finally:
+        container.remove()
+
+
+def check_probe(container: docker.Container, app: App) -> None:
+    probe = app.probe
+    status, body = docker.http(probe.method, container.url(probe.path), probe.body)
+    if status != 200 or body != probe.expect:
+        raise ContainerFailed(
+            f"{probe.method} {probe.path} returned HTTP {status} {body!r}, expected {probe.expect!r}",
+            detail=container.logs(),
+        )
+
+
+def build_and_probe(manifest: Manifest, variant: Variant) -> str:
+    app = manifest.apps[variant.lesson.app]
+    result = docker.build(variant.directory, docker.image_tag(variant.name))
+    with running(result.tag, app) as container:
+        check_probe(container, app)
+    size = docker.image_size(result.tag) / 1e6
+    return (f"{variant.name}: built in {result.seconds:.1f} s ({size:.0f} MB); "
+            f"{app.health_path} healthy; {app.probe.method} {app.probe.path} as expected")

@@ -1,0 +1,238 @@
+"""Base images: use the real Docker Hub image, or build a labelled local stand-in.
+
+On machines with no registry, a stand-in with the exact pinned tag is built from Debian
+packages (debootstrap of the same suite), with pip under /usr/local as in the official image.
+A real image is never replaced. See docs/test-engine.md for what differs and why.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from buildlab.errors import EngineError
+from buildlab.paths import STATE_DIR
+from buildlab.pins import Pins, load_pins
+from buildlab.proc import run, tail
+
+STAND_IN_LABEL = "buildlab.stand-in"
+RECIPE_LABEL = "buildlab.stand-in.recipe"
+RECIPE_VERSION = "1"
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
+LOCAL_CA_DIR = Path("/usr/local/share/ca-certificates")
+PLUGIN_DIR = "/opt/buildlab-poetry-mirror"
+
+SLIM_PACKAGES = ("python3", "python3-venv", "ca-certificates", "python-is-python3")
+# Like the official full image (buildpack-deps): compilers, VCS, download tools, -dev headers.
+FULL_EXTRA_PACKAGES = (
+    "build-essential",
+    "git",
+    "curl",
+    "wget",
+    "openssh-client",
+    "procps",
+    "python3-dev",
+    "libssl-dev",
+    "libffi-dev",
+    "zlib1g-dev",
+    "libbz2-dev",
+    "liblzma-dev",
+    "libsqlite3-dev",
+    "libreadline-dev",
+    "libncurses-dev",
+    "libxml2-dev",
+    "libxslt1-dev",
+    "libyaml-dev",
+    "libjpeg-dev",
+    "libpq-dev",
+)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    key: str
+    tag: str
+    packages: tuple[str, ...]
+
+    def digest(self, pins: Pins) -> str:
+        certs = sorted((p.name, p.read_bytes()) for p in LOCAL_CA_DIR.glob("*.crt"))
+        blob = json.dumps(
+            [RECIPE_VERSION, self.packages, pins.debian_suite, pins.tools["pip"], pins.engine,
+             [(name, hashlib.sha256(data).hexdigest()) for name, data in certs]]
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def recipes(pins: Pins) -> list[Recipe]:
+    found = []
+    for key, tag in pins.images.items():
+        packages = SLIM_PACKAGES if "slim" in key else SLIM_PACKAGES + FULL_EXTRA_PACKAGES
+        found.append(Recipe(key=key, tag=tag, packages=packages))
+    return found
+
+
+def image_labels(tag: str) -> dict[str, str] | None:
+    """The image's labels, or None when no image has that tag."""
+    result = subprocess.run(
+        ["docker", "image", "inspect", "--format", "{{json .Config.Labels}}", tag],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        return None
+    return json.loads(result.stdout or "null") or {}
+
+
+def is_stand_in(tag: str) -> bool:
+    labels = image_labels(tag)
+    return bool(labels and labels.get(STAND_IN_LABEL) == "true")
+
+
+def ensure_base_images(*, fix: bool, say: callable = print) -> None:  # type: ignore[valid-type]
+    pins = load_pins()
+    for recipe in recipes(pins):
+        labels = image_labels(recipe.tag)
+        if labels is not None and labels.get(STAND_IN_LABEL) != "true":
+            say(f"base image: {recipe.tag} (real image)")
+            continue
+        if labels is not None and labels.get(RECIPE_LABEL) == recipe.digest(pins):
+            say(f"base image: {recipe.tag} (local stand-in, up to date)")
+            continue
+        if labels is None and _pull(recipe.tag):
+            say(f"base image: {recipe.tag} (pulled)")
+            continue
+        if not fix:
+            raise EngineError(
+                f"Base image {recipe.tag} is missing and cannot be pulled: run `make doctor`."
+            )
+        build_stand_in(recipe, pins, say)
+
+
+def _pull(tag: str) -> bool:
+    try:
+        result = subprocess.run(
+            ["docker", "pull", "--quiet", tag], capture_output=True, timeout=600, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return False
+    return result.returncode == 0
+
+
+def build_stand_in(recipe: Recipe, pins: Pins, say: callable) -> None:  # type: ignore[valid-type]
+    if os.geteuid() != 0:
+        raise EngineError(f"Base image {recipe.tag} cannot be pulled and building a stand-in needs root.")
+    _ensure_debootstrap()
+    work = STATE_DIR / "stand-ins"
+    rootfs = work / recipe.key
+    shutil.rmtree(rootfs, ignore_errors=True)
+    (work / "debs").mkdir(parents=True, exist_ok=True)
+    say(f"base image: building stand-in {recipe.tag} with debootstrap {pins.debian_suite} ...")
+    run(
+        [
+            "debootstrap",
+            "--variant=minbase",
+            f"--include={','.join(recipe.packages)}",
+            f"--cache-dir={(work / 'debs').resolve()}",
+            pins.debian_suite,
+            str(rootfs),
+            DEBIAN_MIRROR,
+        ],
+        timeout=1800,
+    )
+    _trust_local_cas(rootfs)
+    _install_pip(rootfs, pins, work)
+    _install_poetry_mirror_plugin(rootfs, pins)
+    _clean(rootfs)
+    python_version = run(["chroot", str(rootfs), "python3", "-c",
+                          "import platform; print(platform.python_version())"]).stdout.strip()
+    _import(rootfs, recipe, pins, python_version)
+    shutil.rmtree(rootfs, ignore_errors=True)
+    say(f"base image: {recipe.tag} stand-in ready (Python {python_version})")
+
+
+def _ensure_debootstrap() -> None:
+    if shutil.which("debootstrap"):
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(["apt-get", "update", "-qq"], env=env, timeout=600)
+    run(["apt-get", "install", "-y", "-qq", "debootstrap"], env=env, timeout=600)
+
+
+def _trust_local_cas(rootfs: Path) -> None:
+    """Trust this machine's TLS-intercepting proxy inside the stand-in, as the host does."""
+    target = rootfs / LOCAL_CA_DIR.relative_to("/")
+    target.mkdir(parents=True, exist_ok=True)
+    for cert in LOCAL_CA_DIR.glob("*.crt"):
+        shutil.copy2(cert, target / cert.name)
+    run(["chroot", str(rootfs), "update-ca-certificates", "--fresh"])
+
+
+def _install_pip(rootfs: Path, pins: Pins, work: Path) -> None:
+    """pip under /usr/local, as the official image has it (not Debian's python3-pip)."""
+    wheels = work / "wheels"
+    wheel = _download_wheel("pip", pins.tools["pip"], wheels)
+    for marker in rootfs.glob("usr/lib/python3*/EXTERNALLY-MANAGED"):
+        marker.unlink()
+    shutil.copy2(wheel, rootfs / "tmp" / wheel.name)
+    inside = f"/tmp/{wheel.name}"
+    run(["chroot", str(rootfs), "python3", f"{inside}/pip", "install", "--no-index",
+         "--no-cache-dir", "--root-user-action=ignore", "--disable-pip-version-check", inside])
+
+
+def _install_poetry_mirror_plugin(rootfs: Path, pins: Pins) -> None:
+    """Poetry's main-index client asks for JSON only; the proxy here serves HTML only."""
+    name = "poetry-plugin-pypi-mirror"
+    target = rootfs / PLUGIN_DIR.lstrip("/")
+    run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
+         "--target", str(target), f"{name}=={pins.engine[name]}"], timeout=600)
+
+
+def _download_wheel(name: str, version: str, dest: Path) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
+         "--dest", str(dest), f"{name}=={version}"], timeout=600)
+    return next(dest.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
+
+
+def _clean(rootfs: Path) -> None:
+    for pattern in ("var/cache/apt/archives/*.deb", "var/lib/apt/lists/*", "tmp/*"):
+        for path in rootfs.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+
+
+def _import(rootfs: Path, recipe: Recipe, pins: Pins, python_version: str) -> None:
+    bundle = "/etc/ssl/certs/ca-certificates.crt"
+    changes = [
+        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "ENV LANG=C.UTF-8",
+        f"ENV PYTHON_VERSION={python_version}",
+        f"ENV SSL_CERT_FILE={bundle}",
+        f"ENV REQUESTS_CA_BUNDLE={bundle}",
+        "ENV UV_NATIVE_TLS=1",
+        f"ENV PYTHONPATH={PLUGIN_DIR}",
+        f"ENV POETRY_PYPI_MIRROR_URL={pins.engine['index_url']}",
+        f'LABEL {STAND_IN_LABEL}="true" {RECIPE_LABEL}="{recipe.digest(pins)}" '
+        f'buildlab.stand-in.suite="{pins.debian_suite}"',
+        'CMD ["python3"]',
+    ]
+    args = ["docker", "import"]
+    for change in changes:
+        args += ["--change", change]
+    args += ["-", recipe.tag]
+    tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(rootfs), "-cf", "-", "."],
+                           stdout=subprocess.PIPE)
+    result = subprocess.run(args, stdin=tar.stdout, capture_output=True, text=True, check=False)
+    assert tar.stdout is not None
+    tar.stdout.close()
+    if tar.wait() != 0 or result.returncode != 0:
+        raise EngineError(f"docker import of stand-in {recipe.tag} failed", detail=tail(result.stderr))
