@@ -51,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="build, start and probe one lesson variant, then clean up")
     p.add_argument("lesson")
     p.add_argument("variant")
+    p.add_argument("--keep-running", action="store_true",
+                   help="keep serving until Ctrl-C (then remove everything)")
     p.set_defaults(func=_run)
 
     p = sub.add_parser("sync", help="copy apps/ into the variant folders (--check: only compare)")
@@ -64,7 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_relock)
 
     p = sub.add_parser("check-locks", help="is every lock fresh, by its own tool's check?")
+    p.add_argument("--where", choices=["host", "image", "all"], default="all",
+                   help="host: checks that need no Docker; image: those that run in the image")
     p.set_defaults(func=_check_locks)
+
+    p = sub.add_parser("clean", help="remove every container and image buildlab labelled")
+    p.set_defaults(func=_clean)
 
     p = sub.add_parser("demo", help="build lessons 01 and 02 for one tool and print a table")
     p.add_argument("--variant", default="uv")
@@ -114,7 +121,7 @@ def _run(args: argparse.Namespace) -> None:
     variant = manifest.variant(args.lesson, args.variant)
     require_engine()
     try:
-        print(build_and_probe(manifest, variant))
+        build_and_probe(manifest, variant, keep_running=args.keep_running)
     finally:
         docker.cleanup()
 
@@ -140,17 +147,29 @@ def _relock(args: argparse.Namespace) -> None:
     from buildlab.relock import relock
 
     manifest = load_manifest()
-    relock(manifest, manifest.select(args.lesson, args.variant), upgrade=args.upgrade)
+    relock(manifest.select(args.lesson, args.variant), upgrade=args.upgrade)
 
 
-def _check_locks(_: argparse.Namespace) -> None:
-    from buildlab.lockcheck import check_all
+def _check_locks(args: argparse.Namespace) -> None:
+    from buildlab.relock import stale_locks
 
-    problems = check_all(load_manifest())
+    variants = load_manifest().all_variants()
+    problems = []
+    for in_image in {"host": [False], "image": [True], "all": [False, True]}[args.where]:
+        problems += stale_locks(variants, in_image=in_image)
     if problems:
         raise BuildlabError(f"{len(problems)} stale lock(s): run `make relock`",
                             detail="\n".join(problems))
     print("locks: every lock is fresh")
+
+
+def _clean(_: argparse.Namespace) -> None:
+    from buildlab import docker
+    from buildlab.engine import require_engine
+
+    require_engine()
+    docker.cleanup(session=None)
+    print("clean: removed every container and image labelled buildlab=1")
 
 
 def _demo(args: argparse.Namespace) -> None:

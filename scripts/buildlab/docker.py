@@ -146,14 +146,15 @@ def wait_until_serving(container: Container, path: str, *, timeout: float = 60) 
                           detail=container.logs())
 
 
-def cleanup(session: str = SESSION) -> None:
-    """Remove every container and image this session labelled."""
+def cleanup(session: str | None = SESSION) -> None:
+    """Remove every container and image this session labelled (session=None: all sessions)."""
+    selector = f"{LABEL}=1" if session is None else f"{SESSION_LABEL}={session}"
     for kind, list_cmd, rm_cmd in (
         ("container", ["docker", "ps", "--all", "--quiet"], ["docker", "rm", "--force"]),
         ("image", ["docker", "images", "--quiet"], ["docker", "rmi", "--force"]),
     ):
         del kind
-        ids = subprocess.run([*list_cmd, "--filter", f"label={SESSION_LABEL}={session}"],
+        ids = subprocess.run([*list_cmd, "--filter", f"label={selector}"],
                              capture_output=True, text=True, check=False).stdout.split()
         if ids:
             subprocess.run([*rm_cmd, *sorted(set(ids))], capture_output=True, check=False)

@@ -66,10 +66,11 @@ class Variant:
 
     lesson: Lesson
     tool: str
+    lessons_dir: Path = LESSONS_DIR  # tests point this at a scratch copy
 
     @property
     def directory(self) -> Path:
-        return self.lesson.directory / self.tool
+        return self.lessons_dir / self.lesson.id / self.tool
 
     @property
     def name(self) -> str:

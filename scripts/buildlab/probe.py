@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from collections.abc import Iterator
 
@@ -31,11 +32,18 @@ def check_probe(container: docker.Container, app: App) -> None:
         )
 
 
-def build_and_probe(manifest: Manifest, variant: Variant) -> str:
+def build_and_probe(manifest: Manifest, variant: Variant, *, keep_running: bool = False) -> None:
+    """Build, start, probe and report; with keep_running, serve until Ctrl-C."""
     app = manifest.apps[variant.lesson.app]
     result = docker.build(variant.directory, docker.image_tag(variant.name))
+    size = docker.image_size(result.tag) / 1e6
     with running(result.tag, app) as container:
         check_probe(container, app)
-    size = docker.image_size(result.tag) / 1e6
-    return (f"{variant.name}: built in {result.seconds:.1f} s ({size:.0f} MB); "
-            f"{app.health_path} healthy; {app.probe.method} {app.probe.path} as expected")
+        print(f"{variant.name}: built in {result.seconds:.1f} s ({size:.0f} MB); "
+              f"{app.health_path} healthy; {app.probe.method} {app.probe.path} as expected",
+              flush=True)
+        if keep_running:
+            print(f"serving on {container.url('/')} - press Ctrl-C to stop and remove it",
+                  flush=True)
+            while True:
+                time.sleep(3600)

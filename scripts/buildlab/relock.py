@@ -1,4 +1,4 @@
-"""`buildlab relock`: lock files made by each tool inside the lesson's own base image.
+"""Lock files made, and checked, by each tool inside the lesson's own base image.
 
 Same Python, same OS as the image that installs from the lock. Variants that share an image,
 a tool and identical manifest files are locked once and the lock is copied to each of them.
@@ -7,57 +7,95 @@ a tool and identical manifest files are locked once and the lock is copied to ea
 from __future__ import annotations
 
 import hashlib
-import shutil
-import tempfile
+import shlex
+import subprocess
+import sys
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
-from buildlab.docker import LABEL, run_in_image
+from buildlab.docker import run_in_image
 from buildlab.engine import require_engine
-from buildlab.manifest import Manifest, Variant
+from buildlab.errors import BuildlabError
+from buildlab.manifest import Variant
 from buildlab.pins import load_pins
-from buildlab.tools import TOOLS
+from buildlab.proc import tail
+from buildlab.scenarios import scratch_copy
+from buildlab.tools import TOOLS, Tool
 
-IGNORED_IN_COPY = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache")
-
-
-def group_key(variant: Variant) -> tuple[str, str, str]:
-    tool = TOOLS[variant.tool]
-    digest = hashlib.sha256()
-    for name in tool.manifest_files:
-        digest.update((variant.directory / name).read_bytes())
-    image = load_pins().image(variant.lesson.base)
-    return (image, variant.tool, digest.hexdigest())
+# Env for tools run in the image: pip-compile's header says how to regenerate; quiet pipenv.
+TOOL_ENV = {"CUSTOM_COMPILE_COMMAND": "buildlab relock", "PIPENV_VERBOSITY": "-1"}
 
 
-def relock(manifest: Manifest, variants: list[Variant], *, upgrade: bool, say=print) -> None:  # type: ignore[no-untyped-def]
-    require_engine()
-    groups: dict[tuple[str, str, str], list[Variant]] = defaultdict(list)
+def _groups(variants: list[Variant]) -> dict[tuple[str, str], list[Variant]]:
+    """(image, tool) + identical manifest files -> the variants that share one lock."""
+    groups: dict[tuple[str, str], list[Variant]] = defaultdict(list)
     for variant in variants:
-        groups[group_key(variant)].append(variant)
-    for (image, tool_name, _), members in groups.items():
-        tool = TOOLS[tool_name]
-        first = members[0]
-        say(f"relock: {tool_name} in {image} for {', '.join(m.name for m in members)}")
-        with tempfile.TemporaryDirectory(prefix="buildlab-relock-") as tmp:
-            work = Path(tmp) / "project"
-            shutil.copytree(first.directory, work, ignore=IGNORED_IN_COPY)
-            if upgrade:
-                (work / tool.lock_file).unlink(missing_ok=True)
-            version = load_pins().tool(tool.package)
-            script = (
-                f"pip install --quiet --root-user-action=ignore {tool.package}=={version}"
-                f" && {tool.lock_command}"
-            )
-            run_in_image(
-                image,
-                script,
-                mount=work,
-                env={"CUSTOM_COMPILE_COMMAND": "buildlab relock", "PIPENV_VERBOSITY": "-1"},
-            )
-            lock = (work / tool.lock_file).read_bytes()
+        tool = TOOLS[variant.tool]
+        digest = hashlib.sha256(variant.tool.encode())
+        for name in (*tool.manifest_files, tool.lock_file):
+            path = variant.directory / name
+            digest.update(path.read_bytes() if path.exists() else b"")
+        groups[(load_pins().image(variant.lesson.base), digest.hexdigest())].append(variant)
+    return groups
+
+
+def _in_image(image: str, variant: Variant, command: str, *, drop_lock: bool = False) -> bytes:
+    """Run the pinned tool in `image` on a copy of the variant folder; return the lock after."""
+    tool = TOOLS[variant.tool]
+    with scratch_copy(variant) as work:
+        if drop_lock:
+            (work / tool.lock_file).unlink(missing_ok=True)
+        version = load_pins().tool(tool.package)
+        script = (f"pip install --quiet --root-user-action=ignore {tool.package}=={version}"
+                  f" && {command}")
+        run_in_image(image, script, mount=work, env=TOOL_ENV)
+        return (work / tool.lock_file).read_bytes()
+
+
+def relock(variants: list[Variant], *, upgrade: bool, say: Callable[[str], None] = print) -> None:
+    require_engine()
+    for (image, _), members in _groups(variants).items():
+        tool = TOOLS[members[0].tool]
+        say(f"relock: {tool.name} in {image} for {', '.join(m.name for m in members)}")
+        lock = _in_image(image, members[0], tool.lock_command, drop_lock=upgrade)
         for member in members:
             (member.directory / tool.lock_file).write_bytes(lock)
 
 
-__all__ = ["LABEL", "relock"]
+def stale_locks(variants: list[Variant], *, in_image: bool) -> list[str]:
+    """Each lock checked by its own tool; returns one line per stale lock.
+
+    in_image=False runs the checks that work on the host (no Docker); in_image=True the ones
+    that need the image's Python (see Tool.check_in_image).
+    """
+    problems: list[str] = []
+    chosen = [v for v in variants if TOOLS[v.tool].check_in_image == in_image]
+    if in_image and chosen:
+        require_engine()
+    for (image, _), members in _groups(chosen).items():
+        tool = TOOLS[members[0].tool]
+        if not (members[0].directory / tool.lock_file).exists():
+            problems += [f"{m.name}: no {tool.lock_file}" for m in members]
+            continue
+        try:
+            if in_image:
+                _in_image(image, members[0], tool.check_command)
+            else:
+                _on_host(tool, members[0].directory)
+        except BuildlabError as exc:
+            reason = (exc.detail or exc.message).strip().splitlines()[-1:] or [""]
+            problems += [f"{m.name}: {tool.lock_file} is stale ({tool.check_command}: "
+                         f"{reason[0]})" for m in members]
+    return problems
+
+
+def _on_host(tool: Tool, directory: Path) -> None:
+    bindir = Path(sys.executable).parent
+    args = shlex.split(tool.check_command)
+    args[0] = str(bindir / args[0])
+    result = subprocess.run(args, cwd=directory, capture_output=True, text=True, check=False,
+                            env={**TOOL_ENV, "PATH": f"{bindir}:/usr/bin:/bin",
+                                 "HOME": str(Path.home()), "PIPENV_IGNORE_VIRTUALENVS": "1"})
+    if result.returncode != 0:
+        raise BuildlabError(tool.check_command, detail=tail(result.stdout + result.stderr))

@@ -1,0 +1,116 @@
+"""Docker tier: every lesson variant builds, runs, serves and keeps each claim it makes.
+
+Real builds, real containers, real HTTP. Needs an engine (`make doctor`); in CI a skip fails.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from claims import CLAIM_CHECKS, ClaimContext
+
+from buildlab import docker
+from buildlab.engine import engine_answers
+from buildlab.errors import BuildFailed, BuildlabError
+from buildlab.manifest import Variant, load_manifest
+from buildlab.relock import stale_locks
+from buildlab.scenarios import scratch_copy
+from buildlab.tools import TOOLS
+
+pytestmark = pytest.mark.docker
+MANIFEST = load_manifest()
+# Cheapest order: all claims of one variant together, so its layers are warm for the next.
+CASES = [(v, claim) for v in MANIFEST.all_variants() for claim in v.lesson.claims]
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[None]:
+    if not engine_answers():
+        pytest.skip("no Docker engine answers: run `make doctor`")
+    yield
+    docker.cleanup()
+
+
+@pytest.fixture(scope="session")
+def builds(engine: None) -> dict[str, docker.BuildResult]:
+    return {}
+
+
+@pytest.mark.parametrize(("variant", "claim"), CASES,
+                         ids=[f"{v.name}:{c}" for v, c in CASES])
+def test_claim(variant: Variant, claim: str, builds: dict[str, docker.BuildResult]) -> None:
+    try:
+        CLAIM_CHECKS[claim](ClaimContext(MANIFEST, variant, builds))
+    except BuildlabError as exc:  # show the failing build step or the container's logs
+        pytest.fail(f"{exc.message}\n{exc.detail}", pytrace=False)
+
+
+@pytest.mark.parametrize("variant", [v for v in MANIFEST.all_variants()
+                                     if TOOLS[v.tool].check_in_image], ids=lambda v: v.name)
+def test_lock_is_fresh_by_its_tools_own_check_in_the_image(variant: Variant, engine: None) -> None:
+    assert stale_locks([variant], in_image=True) == []
+
+
+def test_image_lock_check_catches_a_stale_lock(tmp_path: Path, engine: None) -> None:
+    import shutil
+
+    lesson = MANIFEST.lessons[-1]
+    shutil.copytree(lesson.directory, tmp_path / lesson.id)
+    variant = Variant(lesson, "uv", tmp_path)
+    pyproject = variant.directory / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(
+        "dependencies = [\n", 'dependencies = [\n    "rich>=13",\n'))
+    problems = stale_locks([variant], in_image=True)
+    assert len(problems) == 1 and "uv.lock is stale" in problems[0]
+
+
+def test_a_failed_build_reports_the_failing_step(engine: None) -> None:
+    variant = MANIFEST.all_variants()[-1]
+    with scratch_copy(variant) as context:
+        dockerfile = context / "Dockerfile"
+        dockerfile.write_text(dockerfile.read_text().replace(
+            "\nWORKDIR", "\nRUN python -c \"raise SystemExit('no such package: boom')\"\nWORKDIR", 1))
+        with pytest.raises(BuildFailed) as failure:
+            docker.build(context, docker.image_tag("failing-build"))
+    assert "failed step:" in failure.value.detail
+    assert "no such package: boom" in failure.value.detail
+
+
+def _labelled(session: str) -> list[str]:
+    found = []
+    for cmd in (["docker", "ps", "--all", "--quiet"], ["docker", "images", "--quiet"]):
+        found += subprocess.run([*cmd, "--filter", f"label=buildlab.session={session}"],
+                                capture_output=True, text=True, check=True).stdout.split()
+    return found
+
+
+def test_ctrl_c_removes_containers_and_images(engine: None) -> None:
+    session = f"ctrlc{os.getpid()}"
+    variant = MANIFEST.all_variants()[-1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "buildlab", "run", variant.lesson.id, variant.tool,
+         "--keep-running"],
+        env={**os.environ, "BUILDLAB_SESSION": session},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 600
+        line = ""
+        while "serving on" not in line and time.monotonic() < deadline:
+            line = process.stdout.readline()
+            assert line or process.poll() is None, process.stderr.read() if process.stderr else ""
+        assert _labelled(session), "nothing was running before Ctrl-C"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 130
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert _labelled(session) == []

@@ -1,0 +1,184 @@
+"""Fast tier (no Docker): the repository agrees with its manifest, pins and generated files."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+from buildlab import sync
+from claims import CLAIM_CHECKS
+from buildlab.manifest import Manifest, Variant, load_manifest
+from buildlab.paths import LESSONS_DIR, ROOT
+from buildlab.pins import load_pins
+from buildlab.relock import stale_locks
+from buildlab.tools import TOOLS
+
+MANIFEST = load_manifest()
+VARIANTS = MANIFEST.all_variants()
+IDS = [v.name for v in VARIANTS]
+HADOLINT = Path(sys.executable).parent / "hadolint"
+
+
+def test_manifest_matches_folders(manifest: Manifest) -> None:
+    on_disk = {p.name for p in LESSONS_DIR.iterdir() if p.is_dir()}
+    listed = {lesson.id for lesson in manifest.lessons}
+    assert on_disk - listed == set(), "lesson folders missing from lessons.toml"
+    assert listed - on_disk == set(), "lessons in lessons.toml without a folder"
+    for lesson in manifest.lessons:
+        folders = {p.name for p in lesson.directory.iterdir() if p.is_dir()}
+        assert folders == set(lesson.variants), f"{lesson.id}: variant folders != manifest"
+
+
+def test_lesson_ids_are_numbered_in_order(manifest: Manifest) -> None:
+    for number, lesson in enumerate(manifest.lessons, start=1):
+        assert re.fullmatch(r"\d{2}-[a-z0-9]+(-[a-z0-9]+)*", lesson.id), lesson.id
+        assert lesson.number == number, f"{lesson.id} is out of order"
+
+
+def test_manifest_references_exist(manifest: Manifest) -> None:
+    pins = load_pins()
+    assert manifest.primary_app in manifest.apps
+    for lesson in manifest.lessons:
+        assert lesson.app in manifest.apps
+        assert lesson.base in pins.images, f"{lesson.id}: base {lesson.base!r} not in pins.toml"
+        assert set(lesson.variants) <= set(manifest.variants)
+        assert set(lesson.dependency_step) == set(lesson.variants)
+        assert set(lesson.claims) <= set(manifest.claims), f"{lesson.id}: unknown claim"
+    for app in manifest.apps.values():
+        assert (app.source_dir / app.package / "__init__.py").exists()
+        assert (app.source_dir / app.code_file).exists()
+
+
+def test_every_claim_has_a_test_and_every_test_a_claim(manifest: Manifest) -> None:
+    assert set(manifest.claims) == set(CLAIM_CHECKS)
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
+def test_variant_folder_is_a_complete_build_context(variant: Variant) -> None:
+    tool = TOOLS[variant.tool]
+    app = MANIFEST.apps[variant.lesson.app]
+    required = ["Dockerfile", ".dockerignore", *tool.manifest_files, tool.lock_file,
+                f"{app.package}/__init__.py"]
+    missing = [name for name in required if not (variant.directory / name).is_file()]
+    assert not missing, f"{variant.name} lacks {missing}"
+    links = [p for p in variant.directory.rglob("*") if p.is_symlink()]
+    assert not links, f"Docker cannot follow links out of the context: {links}"
+
+
+def test_every_lesson_has_a_readme(manifest: Manifest) -> None:
+    for lesson in manifest.lessons:
+        assert (lesson.directory / "README.md").is_file(), lesson.id
+
+
+def test_app_copies_match_apps_folder(manifest: Manifest) -> None:
+    assert sync.drift(manifest) == []
+
+
+def test_sync_reports_a_drifted_copy(tmp_path: Path, manifest: Manifest) -> None:
+    lesson = manifest.lessons[0]
+    copy = tmp_path / lesson.id
+    import shutil
+
+    shutil.copytree(lesson.directory, copy)
+    variant = Variant(lesson, lesson.variants[0], tmp_path)
+    app = manifest.apps[lesson.app]
+    (copy / variant.tool / app.code_file).write_text("# edited by hand\n")
+    assert sync.drift(manifest, [variant]) == [
+        f"{variant.name}: {app.code_file} differs from its original"
+    ]
+
+
+def _dependencies(path: Path, tool: str) -> dict[str, str]:
+    data = tomllib.loads(path.read_text())
+    if tool == "pipenv":
+        return {name.lower(): spec for name, spec in data["packages"].items()}
+    found = {}
+    for line in data["project"]["dependencies"]:
+        req = Requirement(line)
+        found[req.name.lower()] = str(req.specifier)
+    return found
+
+
+APPS_IN_LESSONS = sorted({lesson.app for lesson in MANIFEST.lessons})
+
+
+@pytest.mark.parametrize("app", APPS_IN_LESSONS)
+def test_tool_manifests_declare_the_same_dependencies(app: str) -> None:
+    manifests = MANIFEST.apps[app].source_dir / "manifests"
+    declared = {
+        tool: _dependencies(manifests / tool / TOOLS[tool].manifest_files[0], tool)
+        for tool in MANIFEST.variants
+    }
+    first = declared[MANIFEST.variants[0]]
+    for tool, deps in declared.items():
+        assert deps == first, f"{tool} declares {deps}, {MANIFEST.variants[0]} declares {first}"
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
+def test_hadolint(variant: Variant) -> None:
+    result = subprocess.run(
+        [str(HADOLINT), "--config", str(ROOT / ".hadolint.yaml"), "Dockerfile"],
+        cwd=variant.directory, capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
+def test_dockerfile_uses_pinned_versions(variant: Variant) -> None:
+    pins = load_pins()
+    text = (variant.directory / "Dockerfile").read_text()
+    bases = re.findall(r"^FROM\s+(\S+)", text, flags=re.MULTILINE)
+    assert bases and all(base == pins.image(variant.lesson.base) for base in bases), bases
+    installs = re.findall(r"pip install[^\n]*?\b([a-z][a-z0-9-]*)==([\w.]+)", text)
+    for name, version in installs:
+        assert pins.tools.get(name) == version, f"{name}=={version}, pins.toml says {pins.tools.get(name)}"
+    tool_package = TOOLS[variant.tool].package
+    if tool_package != "pip-tools":  # pip-tools' lock needs only pip inside the image
+        assert (tool_package, pins.tool(tool_package)) in installs, "tool not pinned"
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if not TOOLS[v.tool].check_in_image],
+                         ids=lambda v: v.name)
+def test_lock_is_fresh_by_its_tools_own_check(variant: Variant) -> None:
+    assert stale_locks([variant], in_image=False) == []
+
+
+def test_host_lock_check_catches_a_stale_lock(tmp_path: Path, manifest: Manifest) -> None:
+    import shutil
+
+    lesson = manifest.lessons[-1]
+    shutil.copytree(lesson.directory, tmp_path / lesson.id)
+    stale = []
+    for tool in ("pipenv", "poetry"):
+        variant = Variant(lesson, tool, tmp_path)
+        manifest_file = variant.directory / TOOLS[tool].manifest_files[0]
+        text = manifest_file.read_text()
+        if tool == "pipenv":
+            text = text.replace("[packages]\n", '[packages]\nrich = "*"\n')
+        else:
+            text = text.replace("dependencies = [\n", 'dependencies = [\n    "rich>=13",\n')
+        manifest_file.write_text(text)
+        stale.append(variant)
+    problems = stale_locks(stale, in_image=False)
+    assert [p.split(":")[0] for p in problems] == [v.name for v in stale]
+
+
+def test_pins_cover_every_tool() -> None:
+    pins = load_pins()
+    for tool in TOOLS.values():
+        assert tool.package in pins.tools
+
+
+def test_generated_lock_headers_say_how_to_regenerate(manifest: Manifest) -> None:
+    for variant in manifest.all_variants():
+        if variant.tool == "pip-tools":
+            assert "#    buildlab relock" in (variant.directory / "requirements.txt").read_text()
+        if variant.tool == "pipenv":
+            json.loads((variant.directory / "Pipfile.lock").read_text())
