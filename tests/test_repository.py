@@ -14,6 +14,7 @@ from packaging.requirements import Requirement
 
 from buildlab import sync
 from claims import CLAIM_CHECKS
+from buildlab.lint import hadolint
 from buildlab.manifest import Manifest, Variant, load_manifest
 from buildlab.paths import LESSONS_DIR, ROOT
 from buildlab.pins import load_pins
@@ -23,7 +24,6 @@ from buildlab.tools import TOOLS
 MANIFEST = load_manifest()
 VARIANTS = MANIFEST.all_variants()
 IDS = [v.name for v in VARIANTS]
-HADOLINT = Path(sys.executable).parent / "hadolint"
 
 
 def test_manifest_matches_folders(manifest: Manifest) -> None:
@@ -123,11 +123,8 @@ def test_tool_manifests_declare_the_same_dependencies(app: str) -> None:
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
 def test_hadolint(variant: Variant) -> None:
-    result = subprocess.run(
-        [str(HADOLINT), "--config", str(ROOT / ".hadolint.yaml"), "Dockerfile"],
-        cwd=variant.directory, capture_output=True, text=True, check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    ok, output = hadolint(variant.directory / "Dockerfile")
+    assert ok, output
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
@@ -182,3 +179,65 @@ def test_generated_lock_headers_say_how_to_regenerate(manifest: Manifest) -> Non
             assert "#    buildlab relock" in (variant.directory / "requirements.txt").read_text()
         if variant.tool == "pipenv":
             json.loads((variant.directory / "Pipfile.lock").read_text())
+
+
+README_SHAPE = [r"^# Lesson \d{2}: .+", r"^\*\*Goal:\*\* ", r"^## What changed from the previous lesson$",
+                r"^## Try it$", r"^## What you should see$", r"^## Why it works", r"^## Next$"]
+
+
+@pytest.mark.parametrize("lesson", MANIFEST.lessons, ids=lambda l: l.id)
+def test_lesson_readme_has_the_course_shape(lesson) -> None:  # type: ignore[no-untyped-def]
+    lines = (lesson.directory / "README.md").read_text().splitlines()
+    position = 0
+    for pattern in README_SHAPE:
+        hits = [i for i, line in enumerate(lines) if re.match(pattern, line)]
+        assert hits and hits[0] >= position, f"{lesson.id}/README.md: {pattern!r} missing or out of order"
+        position = hits[0]
+    assert lines[0] == f"# Lesson {lesson.id[:2]}: {lesson.title}"
+
+
+def test_generated_readme_blocks_are_fresh(manifest: Manifest) -> None:
+    from buildlab.readme import stale_readmes
+
+    assert stale_readmes(manifest, write=False) == [], "run `make docs`"
+
+
+def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run([sys.executable, "-m", "buildlab", *args], capture_output=True,
+                          text=True, env={**os.environ, **(env or {})}, timeout=60, check=False)
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["build", "99", "uv"], "valid lessons: 01-naive, 02-dependencies-first"),
+    (["run", "01", "npm"], "valid variants: pip-tools, pipenv, poetry, uv"),
+    (["demo", "--variant", "conda"], "valid variants: pip-tools, pipenv, poetry, uv"),
+    (["relock", "--lesson", "nope"], "valid lessons:"),
+])
+def test_unknown_names_exit_2_with_the_valid_ones(args: list[str], expected: str) -> None:
+    result = _cli(*args)
+    assert result.returncode == 2
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_no_engine_is_one_clear_sentence() -> None:
+    result = _cli("build", "01", "uv", env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    assert result.returncode == 3
+    assert result.stderr.startswith("buildlab: No Docker engine answers")
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_build_log_parser_finds_cached_and_failed_steps() -> None:
+    from buildlab import buildlog
+
+    log = "\n".join([
+        "#5 [2/4] WORKDIR /app", "#5 CACHED",
+        "#6 [3/4] RUN uv sync --no-install-project", "#6 0.120 Resolved 17 packages", "#6 DONE 1.5s",
+        "#7 [4/4] RUN false", "#7 ERROR: process \"/bin/sh -c false\" did not complete successfully",
+    ])
+    steps = buildlog.parse(log)
+    assert [s.cached for s in steps] == [True, False, False]
+    assert buildlog.find_step(steps, "uv sync").seconds == 1.5
+    assert "failed step: [4/4] RUN false" in buildlog.failure_summary(log, steps)

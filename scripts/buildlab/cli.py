@@ -70,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="host: checks that need no Docker; image: those that run in the image")
     p.set_defaults(func=_check_locks)
 
+    p = sub.add_parser("docs", help="regenerate the generated blocks in lesson READMEs")
+    p.add_argument("--check", action="store_true", help="only report stale READMEs")
+    p.set_defaults(func=_docs)
+
+    p = sub.add_parser("lint", help="hadolint every lesson Dockerfile")
+    p.set_defaults(func=_lint)
+
     p = sub.add_parser("clean", help="remove every container and image buildlab labelled")
     p.set_defaults(func=_clean)
 
@@ -161,6 +168,31 @@ def _check_locks(args: argparse.Namespace) -> None:
         raise BuildlabError(f"{len(problems)} stale lock(s): run `make relock`",
                             detail="\n".join(problems))
     print("locks: every lock is fresh")
+
+
+def _docs(args: argparse.Namespace) -> None:
+    from buildlab.readme import stale_readmes
+
+    stale = stale_readmes(load_manifest(), write=not args.check)
+    if args.check and stale:
+        raise BuildlabError("generated README blocks are stale: run `make docs`",
+                            detail="\n".join(stale))
+    for path in stale:
+        print(f"docs: rewrote {path}")
+
+
+def _lint(_: argparse.Namespace) -> None:
+    from buildlab.lint import hadolint
+
+    failed = 0
+    for variant in load_manifest().all_variants():
+        ok, output = hadolint(variant.directory / "Dockerfile")
+        print(f"{'ok  ' if ok else 'FAIL'} {variant.name}/Dockerfile")
+        if output:
+            print(output)
+        failed += not ok
+    if failed:
+        raise BuildlabError(f"hadolint found problems in {failed} Dockerfile(s)")
 
 
 def _clean(_: argparse.Namespace) -> None:
