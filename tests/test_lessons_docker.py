@@ -114,3 +114,22 @@ def test_ctrl_c_removes_containers_and_images(engine: None) -> None:
         if process.poll() is None:
             process.kill()
     assert _labelled(session) == []
+
+
+def test_a_port_that_never_opens_fails_with_the_container_logs(engine: None) -> None:
+    from buildlab.errors import ContainerFailed
+    from buildlab.probe import running
+
+    variant = MANIFEST.all_variants()[-1]
+    app = MANIFEST.apps[variant.lesson.app]
+    with scratch_copy(variant) as context:
+        dockerfile = context / "Dockerfile"
+        dockerfile.write_text(dockerfile.read_text() + (
+            '\nCMD ["python", "-c", "print(\'listening nowhere\', flush=True); '
+            'import time; time.sleep(60)"]\n'))
+        tag = docker.build(context, docker.image_tag("never-opens")).tag
+    with pytest.raises(ContainerFailed) as failure:
+        with running(tag, app, timeout=3):
+            pass
+    assert "did not answer 200 within 3 s" in failure.value.message
+    assert "listening nowhere" in failure.value.detail

@@ -12,11 +12,12 @@ from buildlab.manifest import App, Manifest, Variant
 
 
 @contextmanager
-def running(tag: str, app: App, *, extra_args: list[str] | None = None) -> Iterator[docker.Container]:
+def running(tag: str, app: App, *, extra_args: list[str] | None = None,
+            timeout: float = 60) -> Iterator[docker.Container]:
     """A started container that answers its health endpoint; always removed afterwards."""
     container = docker.start(tag, app.port, extra_args=extra_args)
     try:
-        docker.wait_until_serving(container, app.health_path)
+        docker.wait_until_serving(container, app.health_path, timeout=timeout)
         yield container
     finally:
         container.remove()
