@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import os
 import re
 import shutil
@@ -64,7 +66,7 @@ def require_engine() -> None:
         raise EngineError("The docker client has no buildx plugin, so no BuildKit. " + INSTALL_HINT)
 
 
-def ensure_engine(*, fix: bool, say: callable = print) -> None:  # type: ignore[valid-type]
+def ensure_engine(*, fix: bool, say: Callable[[str], None] = print) -> None:
     if engine_answers() and buildx_answers() and _major(server_version()) >= MIN_ENGINE_MAJOR:
         say(f"engine: Docker {server_version()} answers, buildx present")
         return
@@ -98,7 +100,7 @@ def _installed_engine_is_usable() -> bool:
     return bool(match) and int(match.group(1)) >= MIN_ENGINE_MAJOR
 
 
-def _install_from_debian_stable(say: callable) -> None:  # type: ignore[valid-type]
+def _install_from_debian_stable(say: Callable[[str], None]) -> None:
     """docker.io + docker-buildx from Debian's current stable suite, nothing else upgraded.
 
     The suite is added at pin priority 100 and only the named packages are taken from it
@@ -128,7 +130,7 @@ def _install_from_debian_stable(say: callable) -> None:  # type: ignore[valid-ty
     )
 
 
-def _start_dockerd(say: callable) -> None:  # type: ignore[valid-type]
+def _start_dockerd(say: Callable[[str], None]) -> None:
     say(f"engine: starting dockerd in the background (log: {DOCKERD_LOG})")
     log = DOCKERD_LOG.open("ab")
     subprocess.Popen(  # noqa: S603 - fixed command

@@ -7,6 +7,8 @@ A real image is never replaced. See docs/test-engine.md for what differs and why
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import hashlib
 import json
 import os
@@ -95,7 +97,7 @@ def is_stand_in(tag: str) -> bool:
     return bool(labels and labels.get(STAND_IN_LABEL) == "true")
 
 
-def ensure_base_images(*, fix: bool, say: callable = print) -> None:  # type: ignore[valid-type]
+def ensure_base_images(*, fix: bool, say: Callable[[str], None] = print) -> None:
     pins = load_pins()
     for recipe in recipes(pins):
         labels = image_labels(recipe.tag)
@@ -125,7 +127,7 @@ def _pull(tag: str) -> bool:
     return result.returncode == 0
 
 
-def build_stand_in(recipe: Recipe, pins: Pins, say: callable) -> None:  # type: ignore[valid-type]
+def build_stand_in(recipe: Recipe, pins: Pins, say: Callable[[str], None]) -> None:
     if os.geteuid() != 0:
         raise EngineError(f"Base image {recipe.tag} cannot be pulled and building a stand-in needs root.")
     _ensure_debootstrap()
