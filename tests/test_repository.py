@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -84,8 +85,6 @@ def test_app_copies_match_apps_folder(manifest: Manifest) -> None:
 def test_sync_reports_a_drifted_copy(tmp_path: Path, manifest: Manifest) -> None:
     lesson = manifest.lessons[0]
     copy = tmp_path / lesson.id
-    import shutil
-
     shutil.copytree(lesson.directory, copy)
     variant = Variant(lesson, lesson.variants[0], tmp_path)
     app = manifest.apps[lesson.app]
@@ -148,8 +147,6 @@ def test_lock_is_fresh_by_its_tools_own_check(variant: Variant) -> None:
 
 
 def test_host_lock_check_catches_a_stale_lock(tmp_path: Path, manifest: Manifest) -> None:
-    import shutil
-
     lesson = manifest.lessons[-1]
     shutil.copytree(lesson.directory, tmp_path / lesson.id)
     stale = []

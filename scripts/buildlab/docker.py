@@ -149,11 +149,10 @@ def wait_until_serving(container: Container, path: str, *, timeout: float = 60) 
 def cleanup(session: str | None = SESSION) -> None:
     """Remove every container and image this session labelled (session=None: all sessions)."""
     selector = f"{LABEL}=1" if session is None else f"{SESSION_LABEL}={session}"
-    for kind, list_cmd, rm_cmd in (
-        ("container", ["docker", "ps", "--all", "--quiet"], ["docker", "rm", "--force"]),
-        ("image", ["docker", "images", "--quiet"], ["docker", "rmi", "--force"]),
+    for list_cmd, rm_cmd in (
+        (["docker", "ps", "--all", "--quiet"], ["docker", "rm", "--force"]),
+        (["docker", "images", "--quiet"], ["docker", "rmi", "--force"]),
     ):
-        del kind
         ids = subprocess.run([*list_cmd, "--filter", f"label={selector}"],
                              capture_output=True, text=True, check=False).stdout.split()
         if ids:
