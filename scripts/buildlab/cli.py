@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from buildlab.errors import BuildlabError, UsageError
+from buildlab.errors import BuildlabError
 from buildlab.manifest import load_manifest
 
 
@@ -208,9 +208,7 @@ def _demo(args: argparse.Namespace) -> None:
     from buildlab.demo import demo
 
     manifest = load_manifest()
-    if args.variant not in manifest.variants:
-        raise UsageError(f"unknown variant {args.variant!r}; valid variants: "
-                         f"{', '.join(manifest.variants)}")
+    manifest.select(tools=[args.variant])  # unknown variant: UsageError with the valid names
     demo(manifest, args.variant)
 
 

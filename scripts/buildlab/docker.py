@@ -16,7 +16,7 @@ from typing import Any
 
 from buildlab import buildlog
 from buildlab.errors import BuildFailed, ContainerFailed
-from buildlab.proc import run, tail
+from buildlab.proc import run
 
 LABEL = "buildlab"
 SESSION_LABEL = "buildlab.session"
@@ -159,4 +159,4 @@ def cleanup(session: str | None = SESSION) -> None:
             subprocess.run([*rm_cmd, *sorted(set(ids))], capture_output=True, check=False)
 
 
-__all__ = ["BuildResult", "Container", "build", "cleanup", "start", "tail"]
+__all__ = ["BuildResult", "Container", "build", "cleanup", "start"]
