@@ -15,9 +15,17 @@ import time
 from pathlib import Path
 
 from buildlab.errors import EngineError
+from buildlab.paths import STATE_DIR
 from buildlab.proc import run
 
 DOCKERD_LOG = Path("/var/log/buildlab-dockerd.log")
+# The containerd image store: the default of Docker Engine 29 and Docker Desktop, and what
+# lets the default `docker` builder export and import build caches (lesson 08).
+DOCKERD_CONFIG = '{"features": {"containerd-snapshotter": true}}\n'
+CONTAINERD_STORE_HINT = (
+    "lesson 08 exports build caches, which the default builder does only with the containerd "
+    "image store: https://docs.docker.com/engine/storage/containerd/"
+)
 APT_SOURCE = Path("/etc/apt/sources.list.d/buildlab-docker.list")
 APT_PREFERENCES = Path("/etc/apt/preferences.d/buildlab-docker")
 # Debian's own docker.io before 23 has no buildx plugin, so no BuildKit with the client.
@@ -55,6 +63,11 @@ def server_version() -> str:
     return run(["docker", "version", "--format", "{{.Server.Version}}"]).stdout.strip()
 
 
+def uses_containerd_store() -> bool:
+    out = run(["docker", "info", "--format", "{{json .DriverStatus}}"]).stdout
+    return "io.containerd.snapshotter" in out
+
+
 def require_engine() -> None:
     """Fail with one sentence when no engine answers (used before every build)."""
     if not engine_answers():
@@ -68,7 +81,7 @@ def require_engine() -> None:
 
 def ensure_engine(*, fix: bool, say: Callable[[str], None] = print) -> None:
     if engine_answers() and buildx_answers() and _major(server_version()) >= MIN_ENGINE_MAJOR:
-        say(f"engine: Docker {server_version()} answers, buildx present")
+        _report(say)
         return
     if not fix:
         require_engine()
@@ -80,7 +93,14 @@ def ensure_engine(*, fix: bool, say: Callable[[str], None] = print) -> None:
     if not engine_answers():
         _start_dockerd(say)
     require_engine()
-    say(f"engine: Docker {server_version()} answers, buildx present")
+    _report(say)
+
+
+def _report(say: Callable[[str], None]) -> None:
+    store = "containerd image store" if uses_containerd_store() else "classic image store"
+    say(f"engine: Docker {server_version()} answers, buildx present, {store}")
+    if store == "classic image store":
+        say(f"engine: warning: {CONTAINERD_STORE_HINT}")
 
 
 def _major(version: str) -> int:
@@ -133,8 +153,11 @@ def _install_from_debian_stable(say: Callable[[str], None]) -> None:
 def _start_dockerd(say: Callable[[str], None]) -> None:
     say(f"engine: starting dockerd in the background (log: {DOCKERD_LOG})")
     log = DOCKERD_LOG.open("ab")
+    config = STATE_DIR / "dockerd.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(DOCKERD_CONFIG)
     subprocess.Popen(  # noqa: S603 - fixed command
-        ["dockerd"],
+        ["dockerd", "--config-file", str(config)],
         stdout=log,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,

@@ -25,10 +25,13 @@ from buildlab.proc import run, tail
 
 STAND_IN_LABEL = "buildlab.stand-in"
 RECIPE_LABEL = "buildlab.stand-in.recipe"
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "3"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 LOCAL_CA_DIR = Path("/usr/local/share/ca-certificates")
-PLUGIN_DIR = "/opt/buildlab-poetry-mirror"
+# On the stand-in's PYTHONPATH: the Poetry mirror plugin and sitecustomize.py (PyPI's cache
+# headers for pip). See docs/test-engine.md.
+SITE_DIR = "/opt/buildlab-stand-in"
+SITECUSTOMIZE = Path(__file__).parent / "stand_in_site" / "sitecustomize.py"
 
 SLIM_PACKAGES = ("python3", "python3-venv", "ca-certificates", "python-is-python3")
 # Like the official full image (buildpack-deps): compilers, VCS, download tools, -dev headers.
@@ -65,7 +68,7 @@ class Recipe:
     def digest(self, pins: Pins) -> str:
         certs = sorted((p.name, p.read_bytes()) for p in LOCAL_CA_DIR.glob("*.crt"))
         blob = json.dumps(
-            [RECIPE_VERSION, self.packages, pins.debian_suite, pins.tools["pip"], pins.engine,
+            [RECIPE_VERSION, SITECUSTOMIZE.read_text(), self.packages, pins.debian_suite, pins.tools["pip"], pins.engine,
              [(name, hashlib.sha256(data).hexdigest()) for name, data in certs]]
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -151,6 +154,7 @@ def build_stand_in(recipe: Recipe, pins: Pins, say: Callable[[str], None]) -> No
     _trust_local_cas(rootfs)
     _install_pip(rootfs, pins, work)
     _install_poetry_mirror_plugin(rootfs, pins)
+    shutil.copy2(SITECUSTOMIZE, rootfs / SITE_DIR.lstrip("/") / "sitecustomize.py")
     _clean(rootfs)
     python_version = run(["chroot", str(rootfs), "python3", "-c",
                           "import platform; print(platform.python_version())"]).stdout.strip()
@@ -191,9 +195,14 @@ def _install_pip(rootfs: Path, pins: Pins, work: Path) -> None:
 def _install_poetry_mirror_plugin(rootfs: Path, pins: Pins) -> None:
     """Poetry's main-index client asks for JSON only; the proxy here serves HTML only."""
     name = "poetry-plugin-pypi-mirror"
-    target = rootfs / PLUGIN_DIR.lstrip("/")
+    target = rootfs / SITE_DIR.lstrip("/")
     run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
          "--target", str(target), f"{name}=={pins.engine[name]}"], timeout=600)
+    # It is on every Python's path, and `pip check` (lesson 03) would report "requires poetry,
+    # which is not installed" wherever Poetry is not: drop its requirements from the metadata.
+    for metadata in target.glob("*.dist-info/METADATA"):
+        lines = metadata.read_text().splitlines(keepends=True)
+        metadata.write_text("".join(l for l in lines if not l.startswith("Requires-Dist:")))
 
 
 def _download_wheel(name: str, version: str, dest: Path) -> Path:
@@ -220,8 +229,8 @@ def _import(rootfs: Path, recipe: Recipe, pins: Pins, python_version: str) -> No
         f"ENV PYTHON_VERSION={python_version}",
         f"ENV SSL_CERT_FILE={bundle}",
         f"ENV REQUESTS_CA_BUNDLE={bundle}",
-        "ENV UV_NATIVE_TLS=1",
-        f"ENV PYTHONPATH={PLUGIN_DIR}",
+        "ENV UV_SYSTEM_CERTS=1",
+        f"ENV PYTHONPATH={SITE_DIR}",
         f"ENV POETRY_PYPI_MIRROR_URL={pins.engine['index_url']}",
         f'LABEL {STAND_IN_LABEL}="true" {RECIPE_LABEL}="{recipe.digest(pins)}" '
         f'buildlab.stand-in.suite="{pins.debian_suite}"',

@@ -1,0 +1,55 @@
+"""Stand-in images only (never in a lesson): give package files PyPI's own cache headers.
+
+PyPI serves every file with `Cache-Control: max-age=365000000, immutable, public`, so pip keeps
+downloaded wheels in its HTTP cache. The TLS-intercepting proxy of our CI machines drops that
+header, and pip then caches nothing: BuildKit cache mounts (lesson 06) would look useless for
+pip and pipenv. This puts the header back on responses that arrive without one, as PyPI sends
+it. See docs/test-engine.md.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any
+
+TARGET = "pip._vendor.cachecontrol.adapter"
+FILE_HOSTS = ("files.pythonhosted.org",)
+PYPI_FILE_HEADER = "max-age=365000000, immutable, public"
+
+
+def _patch(module: ModuleType) -> None:
+    adapter = module.CacheControlAdapter
+    original = adapter.build_response
+
+    def build_response(self: Any, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
+        host = (request.url or "").split("/")[2:3]
+        if host and host[0] in FILE_HOSTS and "cache-control" not in response.headers:
+            response.headers["Cache-Control"] = PYPI_FILE_HEADER
+        return original(self, request, response, *args, **kwargs)
+
+    adapter.build_response = build_response
+
+
+class _PatchOnImport(importlib.abc.MetaPathFinder):
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name != TARGET:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        loader: Any = spec.loader
+        execute = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            execute(module)
+            _patch(module)
+
+        loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, _PatchOnImport())
