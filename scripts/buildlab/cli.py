@@ -154,16 +154,18 @@ def _relock(args: argparse.Namespace) -> None:
     from buildlab.relock import relock
 
     manifest = load_manifest()
-    relock(manifest.select(args.lesson, args.variant), upgrade=args.upgrade)
+    relock(manifest.lock_targets(manifest.select(args.lesson, args.variant)),
+           upgrade=args.upgrade)
 
 
 def _check_locks(args: argparse.Namespace) -> None:
     from buildlab.relock import stale_locks
 
-    variants = load_manifest().all_variants()
+    manifest = load_manifest()
+    targets = manifest.lock_targets(manifest.all_variants())
     problems = []
     for in_image in {"host": [False], "image": [True], "all": [False, True]}[args.where]:
-        problems += stale_locks(variants, in_image=in_image)
+        problems += stale_locks(targets, in_image=in_image)
     if problems:
         raise BuildlabError(f"{len(problems)} stale lock(s): run `make relock`",
                             detail="\n".join(problems))
@@ -182,9 +184,11 @@ def _docs(args: argparse.Namespace) -> None:
 
 
 def _lint(_: argparse.Namespace) -> None:
-    from buildlab.lint import hadolint
+    from buildlab.lint import hadolint, workflow_lint
 
-    failed = 0
+    ok, output = workflow_lint()
+    print(f"{'ok  ' if ok else 'FAIL'} .github/workflows ({output.splitlines()[-1] if output else ''})")
+    failed = 0 if ok else 1
     for variant in load_manifest().all_variants():
         ok, output = hadolint(variant.directory / "Dockerfile")
         print(f"{'ok  ' if ok else 'FAIL'} {variant.name}/Dockerfile")

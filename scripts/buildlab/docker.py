@@ -73,9 +73,44 @@ def image_size(tag: str) -> int:
     return int(run(["docker", "image", "inspect", "--format", "{{.Size}}", tag]).stdout)
 
 
-def image_layers(tag: str) -> int:
+def run_command(tag: str, command: list[str], *, user: str | None = None,
+                check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run one command in a throw-away container of `tag` (entrypoint replaced)."""
+    args = ["docker", "run", "--rm", *labels(), "--entrypoint", command[0]]
+    if user is not None:
+        args += ["--user", user]
+    result = subprocess.run([*args, tag, *command[1:]], capture_output=True, text=True,
+                            timeout=300, check=False)
+    if check and result.returncode != 0:
+        raise ContainerFailed(f"`{' '.join(command)}` failed in {tag}",
+                              detail=(result.stdout + result.stderr).strip())
+    return result
+
+
+def history(tag: str) -> list[tuple[str, int]]:
+    """(created by, size) per image history row, newest first."""
+    out = run(["docker", "history", "--no-trunc", "--human=false", "--format",
+               "{{json .CreatedBy}}\t{{.Size}}", tag]).stdout
+    rows = []
+    for line in out.splitlines():
+        created_by, size = line.rsplit("\t", 1)
+        rows.append((json.loads(created_by), int(size)))
+    return rows
+
+
+def layer_digests(tag: str) -> list[str]:
     out = run(["docker", "image", "inspect", "--format", "{{json .RootFS.Layers}}", tag]).stdout
-    return len(json.loads(out))
+    return list(json.loads(out))
+
+
+def state(container: Container) -> dict[str, Any]:
+    out = run(["docker", "inspect", "--format", "{{json .State}}", container.id]).stdout
+    return dict(json.loads(out))
+
+
+def prune_build_cache() -> None:
+    """Drop every build cache record and cache mount of the builder (base images stay)."""
+    run(["docker", "builder", "prune", "--all", "--force"], timeout=600)
 
 
 def run_in_image(image: str, script: str, *, mount: Path, env: Mapping[str, str]) -> str:

@@ -29,6 +29,8 @@ class App:
     health_path: str
     probe: Probe
     code_file: str
+    production_cmd: tuple[str, ...]  # the exec-form CMD of the production lessons
+    also_builds: str | None = None  # a lesson whose test builds this app too (second app)
 
     @property
     def source_dir(self) -> Path:
@@ -50,6 +52,8 @@ class Lesson:
     variants: tuple[str, ...]
     claims: tuple[str, ...]
     dependency_step: dict[str, str]
+    hashed_locks: bool = False  # pip-compile --generate-hashes from this lesson on
+    builder: str | None = None  # image key of the builder stage (multi-stage lessons)
 
     @property
     def number(self) -> int:
@@ -75,6 +79,17 @@ class Variant:
     @property
     def name(self) -> str:
         return f"{self.lesson.id}/{self.tool}"
+
+
+@dataclass(frozen=True)
+class LockTarget:
+    """A folder holding one tool's manifest and lock, locked in `image_key`'s image."""
+
+    name: str
+    tool: str
+    directory: Path
+    image_key: str
+    hashed: bool
 
 
 @dataclass(frozen=True)
@@ -106,6 +121,20 @@ class Manifest:
     def all_variants(self) -> list[Variant]:
         return [Variant(lesson, tool) for lesson in self.lessons for tool in lesson.variants]
 
+    def lock_targets(self, variants: list[Variant]) -> list[LockTarget]:
+        """Each variant's lock, plus the second apps' locks for the lessons that build them."""
+        targets = [LockTarget(v.name, v.tool, v.directory, v.lesson.base, v.lesson.hashed_locks)
+                   for v in variants]
+        for app in self.apps.values():
+            if app.also_builds is None:
+                continue
+            for v in variants:
+                if v.lesson.id == app.also_builds:
+                    targets.append(LockTarget(f"apps/{app.name}/{v.tool}", v.tool,
+                                              app.source_dir / "manifests" / v.tool,
+                                              v.lesson.base, v.lesson.hashed_locks))
+        return targets
+
     def select(self, lessons: list[str] | None = None, tools: list[str] | None = None) -> list[Variant]:
         """Variants filtered by lesson names and tool names; unknown names are a UsageError."""
         chosen = [self.lesson(name) for name in lessons] if lessons else list(self.lessons)
@@ -133,6 +162,8 @@ def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
             health_path=spec["health_path"],
             probe=Probe(**spec["probe"]),
             code_file=spec["code_file"],
+            production_cmd=tuple(spec["production_cmd"]),
+            also_builds=spec.get("also_builds"),
         )
         for name, spec in data["apps"].items()
     }
@@ -146,6 +177,8 @@ def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
             variants=tuple(spec.get("variants", variants)),
             claims=tuple(spec["claims"]),
             dependency_step=dict(spec["dependency_step"]),
+            hashed_locks=spec.get("locks", "pinned") == "hashed",
+            builder=spec.get("builder"),
         )
         for spec in data["lessons"]
     )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import re
+import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -16,9 +20,31 @@ class Tool:
     # refuses an interpreter older than requires-python), so it runs in the base image too.
     check_command: str
     check_in_image: bool
+    # The file a "dependency-file change" edits: it invalidates the dependency layer while the
+    # lock stays valid (a comment added to it).
+    dependency_edit_file: str
+    # What the tool prints when `docker build` meets a manifest that was changed without
+    # re-locking (lessons 03 and 07 prove the build stops with it).
+    stale_lock_message: str
+    # Evidence in the tool's own log of where packages came from (lesson 06). `log_flag` is
+    # added to the install command in a scratch copy when the default log does not say.
+    downloaded: str  # regex: a line that means a package came from the network
+    from_cache: str  # regex: a line that means a package was installed without downloading
+    log_flag: str
+    executables: tuple[str, ...]  # the tool's commands, absent from a runtime image
+
+    def lock(self, *, hashed: bool) -> str:
+        return self.lock_command.format(hashes=" --generate-hashes" if hashed else "")
+
+    def check(self, *, hashed: bool) -> str:
+        return self.check_command.format(hashes=" --generate-hashes" if hashed else "")
 
 
-PIP_COMPILE = "pip-compile --quiet --strip-extras --output-file=requirements.txt pyproject.toml"
+PIP_DOWNLOADED = r"^\s*Downloading \S+"
+PIP_FROM_CACHE = r"^\s*Using cached \S+"
+
+PIP_COMPILE = ("pip-compile --quiet --strip-extras{hashes} --output-file=requirements.txt "
+               "pyproject.toml")
 
 TOOLS: dict[str, Tool] = {
     tool.name: tool
@@ -33,11 +59,46 @@ TOOLS: dict[str, Tool] = {
             f"cp requirements.txt /tmp/committed.txt && {PIP_COMPILE} && "
             "diff -u /tmp/committed.txt requirements.txt",
             True,
+            "requirements.txt",
+            "requires rich, which is not installed",
+            PIP_DOWNLOADED,
+            PIP_FROM_CACHE,
+            "",
+            ("pip-compile", "pip-sync"),
         ),
         Tool("pipenv", "pipenv", ("Pipfile",), "Pipfile.lock", "pipenv lock", "pipenv verify",
-             False),
+             False, "Pipfile", "is out of date", PIP_DOWNLOADED, PIP_FROM_CACHE, " --verbose",
+             ("pipenv",)),
+        # Poetry logs each file it fetches at -vvv (urllib3's "GET /packages/...").
         Tool("poetry", "poetry", ("pyproject.toml",), "poetry.lock", "poetry lock",
-             "poetry check --lock", False),
-        Tool("uv", "uv", ("pyproject.toml",), "uv.lock", "uv lock", "uv lock --check", True),
+             "poetry check --lock", False, "pyproject.toml",
+             "pyproject.toml changed significantly since poetry.lock was last generated",
+             r'"GET /packages/', r"^\s*- Installing \S+ \(", " -vvv", ("poetry",)),
+        # uv prints "Prepared N packages" only when it had to download or build some.
+        Tool("uv", "uv", ("pyproject.toml",), "uv.lock", "uv lock", "uv lock --check", True,
+             "pyproject.toml", "needs to be updated, but `--locked` was provided",
+             r"^(Prepared \d+ packages?|\s*Downloading)", r"^Installed \d+ packages?", "",
+             ("uv", "uvx")),
     )
 }
+
+
+def normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked_versions(tool: str, directory: Path) -> dict[str, str]:
+    """name -> version of every package the lock installs into the runtime (not the project)."""
+    text = (directory / TOOLS[tool].lock_file).read_text()
+    if tool == "pip-tools":
+        pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", text, flags=re.M)
+        return {normalize(name): version for name, version in pins}
+    if tool == "pipenv":
+        default = json.loads(text)["default"]
+        return {normalize(name): spec["version"].lstrip("=") for name, spec in default.items()}
+    packages = tomllib.loads(text)["package"]
+    if tool == "poetry":
+        return {normalize(p["name"]): p["version"] for p in packages
+                if "main" in p.get("groups", ["main"])}
+    return {normalize(p["name"]): p["version"] for p in packages
+            if not {"editable", "virtual"} & set(p.get("source", {}))}
