@@ -5,13 +5,30 @@ tests/test_repository.py fails when this registry and the manifest's claims disa
 
 from __future__ import annotations
 
+import json
+import re
+import tarfile
+import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from buildlab import docker
+from buildlab.errors import BuildFailed
 from buildlab.manifest import App, Manifest, Variant
 from buildlab.probe import check_probe, running
-from buildlab.scenarios import dependency_step, make_code_change, scratch_copy
+from buildlab.proc import run
+from buildlab.scenarios import (add_dependency, dependency_step, make_code_change,
+                                make_dependency_file_change, scratch_copy, use_second_app)
+from buildlab.tools import TOOLS, locked_versions, normalize
+
+COMPILERS = ("gcc", "cc", "c++", "g++", "clang", "make")
+HARDENED = ["--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL",
+            "--security-opt", "no-new-privileges"]
+# Installed distributions of the image's Python (the venv's, when it is first on PATH).
+LIST_DISTRIBUTIONS = ("import importlib.metadata as m, json; print(json.dumps(sorted("
+                      "[d.metadata['Name'], d.version] for d in m.distributions())))")
 
 
 @dataclass
@@ -24,12 +41,20 @@ class ClaimContext:
     def app(self) -> App:
         return self.manifest.apps[self.variant.lesson.app]
 
-    def built(self) -> docker.BuildResult:
-        """The variant's image, built once per test session from the lesson folder itself."""
-        name = self.variant.name
-        if name not in self.builds:
-            self.builds[name] = docker.build(self.variant.directory, docker.image_tag(name))
-        return self.builds[name]
+    @property
+    def tool(self) -> str:
+        return self.variant.tool
+
+    def built(self, variant: Variant | None = None) -> docker.BuildResult:
+        """A variant's image (this one by default), built once per test session."""
+        variant = variant or self.variant
+        if variant.name not in self.builds:
+            self.builds[variant.name] = docker.build(variant.directory,
+                                                     docker.image_tag(variant.name))
+        return self.builds[variant.name]
+
+    def tag(self, suffix: str) -> str:
+        return docker.image_tag(f"{self.variant.name}-{suffix}")
 
 
 def serves_http(ctx: ClaimContext) -> None:
@@ -39,7 +64,7 @@ def serves_http(ctx: ClaimContext) -> None:
 
 def _rebuild_after_code_change(ctx: ClaimContext) -> docker.BuildResult:
     """Build a scratch copy (warm), change code only, rebuild; return the second build."""
-    tag = docker.image_tag(f"{ctx.variant.name}-code-change")
+    tag = ctx.tag("code-change")
     with scratch_copy(ctx.variant) as context:
         docker.build(context, tag)
         make_code_change(context, ctx.app)
@@ -59,8 +84,250 @@ def code_change_keeps_dependencies_cached(ctx: ClaimContext) -> None:
     assert step.cached, f"{step.instruction!r} re-ran after a code-only change"
 
 
+def stale_lock_fails_build(ctx: ClaimContext) -> None:
+    tool = TOOLS[ctx.tool]
+    with scratch_copy(ctx.variant) as context:
+        add_dependency(context, ctx.tool)
+        try:
+            docker.build(context, ctx.tag("stale-lock"))
+        except BuildFailed as failure:
+            assert tool.stale_lock_message in failure.detail, failure.detail
+        else:
+            raise AssertionError(f"a stale {tool.lock_file} built without an error")
+        if ctx.tool == "pipenv":  # --deploy alone would lock anew when there is no lock at all
+            (context / tool.manifest_files[0]).write_text(
+                (ctx.variant.directory / tool.manifest_files[0]).read_text())
+            (context / tool.lock_file).unlink()
+            try:
+                docker.build(context, ctx.tag("no-lock"))
+            except BuildFailed as failure:
+                assert "Pipfile.lock" in failure.detail and "not found" in failure.detail, \
+                    failure.detail
+            else:
+                raise AssertionError("a build without Pipfile.lock succeeded")
+
+
+def _installed(tag: str) -> dict[str, str]:
+    out = docker.run_command(tag, ["python", "-c", LIST_DISTRIBUTIONS]).stdout
+    return {normalize(name): version for name, version in json.loads(out)}
+
+
+def locked_installs_are_identical(ctx: ClaimContext) -> None:
+    installs = []
+    for run in ("first", "second"):
+        result = docker.build(ctx.variant.directory, ctx.tag(f"clean-{run}"),
+                              extra_args=["--no-cache"])
+        installs.append(_installed(result.tag))
+    assert installs[0] == installs[1], f"two clean builds differ: {installs}"
+    locked = locked_versions(ctx.tool, ctx.variant.directory)
+    assert locked, "the lock lists no packages"
+    wrong = {name: (version, installs[0].get(name)) for name, version in locked.items()
+             if installs[0].get(name) != version}
+    assert not wrong, f"installed versions differ from the lock (lock, image): {wrong}"
+
+
+def smaller_than_previous_lesson(ctx: ClaimContext) -> None:
+    lessons = ctx.manifest.lessons
+    previous = lessons[lessons.index(ctx.variant.lesson) - 1]
+    before = docker.image_size(ctx.built(Variant(previous, ctx.tool)).tag)
+    after = docker.image_size(ctx.built().tag)
+    assert after < before, f"{ctx.variant.name}: {after} bytes, {previous.id}: {before} bytes"
+
+
+LEAN_CHECK = """
+import importlib.util, os, sys
+found = []
+if importlib.util.find_spec("pytest"):
+    found.append("pytest is installed")
+for path in ("/app/tests", "/app/.git", "/app/.env"):
+    if os.path.exists(path):
+        found.append(path)
+for top in ("/root/.cache",):
+    for folder, _, files in os.walk(top):
+        found += [os.path.join(folder, f) for f in files][:5]
+print("\\n".join(found))
+"""
+
+
+def lean_image(ctx: ClaimContext) -> None:
+    out = docker.run_command(ctx.built().tag, ["python", "-c", LEAN_CHECK], user="0").stdout
+    assert out.strip() == "", f"found in the image:\n{out}"
+
+
+def no_build_tools_in_runtime(ctx: ClaimContext) -> None:
+    names = (*TOOLS[ctx.tool].executables, *COMPILERS)
+    script = f"for c in {' '.join(names)}; do command -v $c; done; true"
+    out = docker.run_command(ctx.built().tag, ["sh", "-c", script]).stdout
+    assert out.strip() == "", f"found in the final image:\n{out}"
+
+
+def runtime_is_base_plus_app(ctx: ClaimContext) -> None:
+    from buildlab.pins import load_pins
+
+    tag = ctx.built().tag
+    base_tag = load_pins().image(ctx.variant.lesson.base)
+    base = docker.layer_digests(base_tag)
+    assert docker.layer_digests(tag)[: len(base)] == base, "the base image's layers changed"
+    rows = docker.history(tag)
+    added = [(by, size) for by, size in rows[: len(rows) - len(docker.history(base_tag))]
+             if size > 0]
+    unexpected = [by for by, _ in added
+                  if not re.search(r"COPY --from=builder /app /app|WORKDIR /app", by)]
+    assert not unexpected, f"layers beyond the base and /app: {unexpected}"
+    assert any("COPY --from=builder" in by for by, _ in added), added
+
+
+def dependency_change_uses_cache_mount(ctx: ClaimContext) -> None:
+    tool = TOOLS[ctx.tool]
+    with scratch_copy(ctx.variant) as context:
+        if tool.log_flag:  # the tool's default log does not say where packages came from
+            dockerfile = context / "Dockerfile"
+            needle = ctx.variant.lesson.dependency_step[ctx.tool]
+            text = dockerfile.read_text()
+            command = {"pipenv": "pipenv install --deploy",
+                       "poetry": "poetry install --only main --no-root"}[ctx.tool]
+            assert needle in text and command in text
+            dockerfile.write_text(text.replace(command, command + tool.log_flag, 1))
+        docker.build(context, ctx.tag("deps"))
+        make_dependency_file_change(context, ctx.tool)
+        result = docker.build(context, ctx.tag("deps"))
+    step = dependency_step(result, ctx.variant)
+    assert not step.cached, "the dependency-file change did not re-run the install"
+    downloaded = [line for line in step.output if re.search(tool.downloaded, line)]
+    assert not downloaded, "packages came from the network:\n" + "\n".join(downloaded[:10])
+    assert any(re.search(tool.from_cache, line) for line in step.output), \
+        "the install step's log shows no package installed:\n" + "\n".join(step.output[-30:])
+
+
+def cache_mount_not_in_image(ctx: ClaimContext) -> None:
+    builder = docker.build(ctx.variant.directory, ctx.tag("builder"),
+                           extra_args=["--target", "builder"])
+    script = "find /root/.cache -type f 2>/dev/null | head -5; true"
+    out = docker.run_command(builder.tag, ["sh", "-c", script], user="0").stdout
+    assert out.strip() == "", f"cache files in the builder stage's layers:\n{out}"
+
+
+def runs_as_non_root(ctx: ClaimContext) -> None:
+    with running(ctx.built().tag, ctx.app) as container:
+        out = run(["docker", "exec", container.id, "sh", "-c",
+                   "id -u; grep '^Uid:' /proc/1/status"]).stdout.split()
+    assert out[0] == "10001", out
+    assert out[1:3] == ["Uid:", "10001"], f"PID 1 runs as {out[1:]}"
+
+
+def healthcheck_reaches_healthy(ctx: ClaimContext) -> None:
+    with running(ctx.built().tag, ctx.app) as container:
+        deadline = time.monotonic() + 60
+        status = "none"
+        while time.monotonic() < deadline:
+            status = (docker.state(container).get("Health") or {}).get("Status", "none")
+            if status in ("healthy", "unhealthy"):
+                break
+            time.sleep(0.5)
+        assert status == "healthy", f"health status {status}: {container.logs()}"
+
+
+def stops_gracefully(ctx: ClaimContext) -> None:
+    with running(ctx.built().tag, ctx.app) as container:
+        start = time.monotonic()
+        run(["docker", "stop", container.id], timeout=60)
+        seconds = time.monotonic() - start
+        final = docker.state(container)
+    assert final["ExitCode"] == 0, f"exit code {final['ExitCode']} (137 is SIGKILL)"
+    assert seconds < 5, f"docker stop took {seconds:.1f} s"
+
+
+def serves_hardened(ctx: ClaimContext) -> None:
+    with running(ctx.built().tag, ctx.app, extra_args=HARDENED) as container:
+        check_probe(container, ctx.app)
+
+
+def no_setuid_files(ctx: ClaimContext) -> None:
+    out = docker.run_command(ctx.built().tag, ["find", "/", "-xdev", "-perm", "/6000",
+                                               "-type", "f"], user="0").stdout
+    assert out.strip() == "", f"setuid/setgid files:\n{out}"
+
+
+BYTECODE_CHECK = """
+import importlib.util, os
+missing, total = [], 0
+for folder, _, files in os.walk("/app"):
+    for name in files:
+        if name.endswith(".py"):
+            total += 1
+            source = os.path.join(folder, name)
+            if not os.path.exists(importlib.util.cache_from_source(source)):
+                missing.append(source)
+print(total, len(missing), *missing[:10])
+"""
+
+
+def bytecode_precompiled(ctx: ClaimContext) -> None:
+    total, missing, *examples = docker.run_command(
+        ctx.built().tag, ["python", "-c", BYTECODE_CHECK]).stdout.split()
+    assert int(total) > 100, f"only {total} modules under /app"
+    assert missing == "0", f"{missing} of {total} modules have no byte-code: {examples}"
+
+
+def second_app_serves(ctx: ClaimContext) -> None:
+    second = next(app for app in ctx.manifest.apps.values()
+                  if app.also_builds == ctx.variant.lesson.id)
+    with scratch_copy(ctx.variant) as context:
+        use_second_app(context, ctx.tool, ctx.app, second)
+        tag = docker.build(context, ctx.tag(second.name)).tag
+    with running(tag, second) as container:
+        check_probe(container, second)
+
+
+def cache_export_survives_prune(ctx: ClaimContext) -> None:
+    with tempfile.TemporaryDirectory(prefix="buildlab-cache-") as cache:
+        docker.build(ctx.variant.directory, ctx.tag("export"),
+                     extra_args=["--cache-to", f"type=local,dest={cache},mode=max"])
+        docker.prune_build_cache()
+        cold = docker.build(ctx.variant.directory, ctx.tag("export"),
+                            extra_args=["--cache-from", f"type=local,src={cache}"])
+    step = dependency_step(cold, ctx.variant)
+    assert step.cached, f"{step.instruction!r} re-ran although the cache was imported"
+
+
+def _oci_build(ctx: ClaimContext, dest: Path) -> str:
+    docker.build(ctx.variant.directory, ctx.tag("oci"), extra_args=[
+        "--no-cache", "--build-arg", "SOURCE_DATE_EPOCH=1700000000",
+        "--output", f"type=oci,dest={dest},rewrite-timestamp=true"])
+    with tarfile.open(dest) as tar:
+        index = json.load(tar.extractfile("index.json"))  # type: ignore[arg-type]
+    return str(index["manifests"][0]["digest"])
+
+
+def reproducible_digest(ctx: ClaimContext) -> None:
+    from buildlab.reproducible import differences
+
+    with tempfile.TemporaryDirectory(prefix="buildlab-oci-") as tmp:
+        first, second = Path(tmp, "first.tar"), Path(tmp, "second.tar")
+        digests = [_oci_build(ctx, first), _oci_build(ctx, second)]
+        assert digests[0] == digests[1], (
+            f"digests differ: {digests}\n" + "\n".join(differences(first, second)[:20]))
+
+
 CLAIM_CHECKS: dict[str, Callable[[ClaimContext], None]] = {
     "serves-http": serves_http,
     "code-change-reinstalls-dependencies": code_change_reinstalls_dependencies,
     "code-change-keeps-dependencies-cached": code_change_keeps_dependencies_cached,
+    "stale-lock-fails-build": stale_lock_fails_build,
+    "locked-installs-are-identical": locked_installs_are_identical,
+    "smaller-than-previous-lesson": smaller_than_previous_lesson,
+    "lean-image": lean_image,
+    "no-build-tools-in-runtime": no_build_tools_in_runtime,
+    "runtime-is-base-plus-app": runtime_is_base_plus_app,
+    "dependency-change-uses-cache-mount": dependency_change_uses_cache_mount,
+    "cache-mount-not-in-image": cache_mount_not_in_image,
+    "runs-as-non-root": runs_as_non_root,
+    "healthcheck-reaches-healthy": healthcheck_reaches_healthy,
+    "stops-gracefully": stops_gracefully,
+    "serves-hardened": serves_hardened,
+    "no-setuid-files": no_setuid_files,
+    "bytecode-precompiled": bytecode_precompiled,
+    "second-app-serves": second_app_serves,
+    "cache-export-survives-prune": cache_export_survives_prune,
+    "reproducible-digest": reproducible_digest,
 }

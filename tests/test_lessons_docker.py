@@ -19,9 +19,9 @@ from claims import CLAIM_CHECKS, ClaimContext
 from buildlab import docker
 from buildlab.engine import engine_answers
 from buildlab.errors import BuildFailed, BuildlabError
-from buildlab.manifest import Variant, load_manifest
+from buildlab.manifest import LockTarget, Variant, load_manifest
 from buildlab.relock import stale_locks
-from buildlab.scenarios import scratch_copy
+from buildlab.scenarios import add_dependency, scratch_copy
 from buildlab.tools import TOOLS
 
 pytestmark = pytest.mark.docker
@@ -52,10 +52,11 @@ def test_claim(variant: Variant, claim: str, builds: dict[str, docker.BuildResul
         pytest.fail(f"{exc.message}\n{exc.detail}", pytrace=False)
 
 
-@pytest.mark.parametrize("variant", [v for v in MANIFEST.all_variants()
-                                     if TOOLS[v.tool].check_in_image], ids=lambda v: v.name)
-def test_lock_is_fresh_by_its_tools_own_check_in_the_image(variant: Variant, engine: None) -> None:
-    assert stale_locks([variant], in_image=True) == []
+@pytest.mark.parametrize("target", [t for t in MANIFEST.lock_targets(MANIFEST.all_variants())
+                                    if TOOLS[t.tool].check_in_image], ids=lambda t: t.name)
+def test_lock_is_fresh_by_its_tools_own_check_in_the_image(target: LockTarget,
+                                                           engine: None) -> None:
+    assert stale_locks([target], in_image=True) == []
 
 
 def test_image_lock_check_catches_a_stale_lock(tmp_path: Path, engine: None) -> None:
@@ -64,10 +65,8 @@ def test_image_lock_check_catches_a_stale_lock(tmp_path: Path, engine: None) -> 
     lesson = MANIFEST.lessons[-1]
     shutil.copytree(lesson.directory, tmp_path / lesson.id)
     variant = Variant(lesson, "uv", tmp_path)
-    pyproject = variant.directory / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace(
-        "dependencies = [\n", 'dependencies = [\n    "rich>=13",\n'))
-    problems = stale_locks([variant], in_image=True)
+    add_dependency(variant.directory, "uv")
+    problems = stale_locks(MANIFEST.lock_targets([variant]), in_image=True)
     assert len(problems) == 1 and "uv.lock is stale" in problems[0]
 
 

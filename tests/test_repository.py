@@ -16,10 +16,11 @@ from packaging.requirements import Requirement
 from buildlab import sync
 from claims import CLAIM_CHECKS
 from buildlab.lint import hadolint
-from buildlab.manifest import Manifest, Variant, load_manifest
+from buildlab.manifest import LockTarget, Manifest, Variant, load_manifest
 from buildlab.paths import LESSONS_DIR, ROOT
 from buildlab.pins import load_pins
 from buildlab.relock import stale_locks
+from buildlab.scenarios import add_dependency
 from buildlab.tools import TOOLS
 
 MANIFEST = load_manifest()
@@ -126,12 +127,26 @@ def test_hadolint(variant: Variant) -> None:
     assert ok, output
 
 
+def test_github_workflow_is_valid_and_uses_the_exported_cache() -> None:
+    from buildlab.lint import WORKFLOWS, workflow_lint
+
+    ok, output = workflow_lint()
+    assert ok, output
+    text = (WORKFLOWS / "ci.yml").read_text()
+    lesson = MANIFEST.lessons[-1]
+    assert f"lessons/{lesson.id}/" in text
+    assert "cache-from: type=gha" in text and "cache-to: type=gha,mode=max" in text
+    assert "make test" in text
+
+
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
 def test_dockerfile_uses_pinned_versions(variant: Variant) -> None:
     pins = load_pins()
     text = (variant.directory / "Dockerfile").read_text()
     bases = re.findall(r"^FROM\s+(\S+)", text, flags=re.MULTILINE)
-    assert bases and all(base == pins.image(variant.lesson.base) for base in bases), bases
+    assert bases and bases[-1] == pins.image(variant.lesson.base), bases
+    builder = pins.image(variant.lesson.builder) if variant.lesson.builder else bases[-1]
+    assert set(bases[:-1]) <= {builder}, f"builder stages {bases[:-1]}, pins say {builder}"
     installs = re.findall(r"pip install[^\n]*?\b([a-z][a-z0-9-]*)==([\w.]+)", text)
     for name, version in installs:
         assert pins.tools.get(name) == version, f"{name}=={version}, pins.toml says {pins.tools.get(name)}"
@@ -140,10 +155,32 @@ def test_dockerfile_uses_pinned_versions(variant: Variant) -> None:
         assert (tool_package, pins.tool(tool_package)) in installs, "tool not pinned"
 
 
-@pytest.mark.parametrize("variant", [v for v in VARIANTS if not TOOLS[v.tool].check_in_image],
+LOCK_TARGETS = MANIFEST.lock_targets(VARIANTS)
+
+
+@pytest.mark.parametrize("target", [t for t in LOCK_TARGETS if not TOOLS[t.tool].check_in_image],
+                         ids=lambda t: t.name)
+def test_lock_is_fresh_by_its_tools_own_check(target: LockTarget) -> None:
+    assert stale_locks([target], in_image=False) == []
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v.lesson.number >= 7],
                          ids=lambda v: v.name)
-def test_lock_is_fresh_by_its_tools_own_check(variant: Variant) -> None:
-    assert stale_locks([variant], in_image=False) == []
+def test_production_cmd_is_the_one_in_the_manifest(variant: Variant) -> None:
+    cmd = MANIFEST.apps[variant.lesson.app].production_cmd
+    text = (variant.directory / "Dockerfile").read_text()
+    assert re.findall(r"^CMD (.*)$", text, flags=re.MULTILINE) == [json.dumps(list(cmd))]
+
+
+def test_second_app_has_a_manifest_and_lock_per_tool(manifest: Manifest) -> None:
+    second = [app for app in manifest.apps.values() if app.also_builds]
+    assert second, "no app is built a second time"
+    for app in second:
+        lesson = manifest.lesson(app.also_builds or "")
+        for tool in lesson.variants:
+            folder = app.source_dir / "manifests" / tool
+            names = [*TOOLS[tool].manifest_files, TOOLS[tool].lock_file]
+            assert all((folder / name).is_file() for name in names), f"{folder} lacks {names}"
 
 
 def test_host_lock_check_catches_a_stale_lock(tmp_path: Path, manifest: Manifest) -> None:
@@ -152,15 +189,9 @@ def test_host_lock_check_catches_a_stale_lock(tmp_path: Path, manifest: Manifest
     stale = []
     for tool in ("pipenv", "poetry"):
         variant = Variant(lesson, tool, tmp_path)
-        manifest_file = variant.directory / TOOLS[tool].manifest_files[0]
-        text = manifest_file.read_text()
-        if tool == "pipenv":
-            text = text.replace("[packages]\n", '[packages]\nrich = "*"\n')
-        else:
-            text = text.replace("dependencies = [\n", 'dependencies = [\n    "rich>=13",\n')
-        manifest_file.write_text(text)
+        add_dependency(variant.directory, tool)
         stale.append(variant)
-    problems = stale_locks(stale, in_image=False)
+    problems = stale_locks(manifest.lock_targets(stale), in_image=False)
     assert [p.split(":")[0] for p in problems] == [v.name for v in stale]
 
 
@@ -207,7 +238,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 
 @pytest.mark.parametrize(("args", "expected"), [
-    (["build", "99", "uv"], "valid lessons: 01-naive, 02-dependencies-first"),
+    (["build", "99", "uv"], "valid lessons: " + ", ".join(l.id for l in MANIFEST.lessons)),
     (["run", "01", "npm"], "valid variants: pip-tools, pipenv, poetry, uv"),
     (["demo", "--variant", "conda"], "valid variants: pip-tools, pipenv, poetry, uv"),
     (["relock", "--lesson", "nope"], "valid lessons:"),
