@@ -67,7 +67,7 @@ TOOLS: dict[str, Tool] = {
             ("pip-compile", "pip-sync"),
         ),
         Tool("pipenv", "pipenv", ("Pipfile",), "Pipfile.lock", "pipenv lock", "pipenv verify",
-             False, "Pipfile", "is out of date", PIP_DOWNLOADED, PIP_FROM_CACHE, " --verbose",
+             False, "Pipfile", "Aborting deploy", PIP_DOWNLOADED, PIP_FROM_CACHE, " --verbose",
              ("pipenv",)),
         # Poetry logs each file it fetches at -vvv (urllib3's "GET /packages/...").
         Tool("poetry", "poetry", ("pyproject.toml",), "poetry.lock", "poetry lock",
@@ -102,3 +102,25 @@ def locked_versions(tool: str, directory: Path) -> dict[str, str]:
                 if "main" in p.get("groups", ["main"])}
     return {normalize(p["name"]): p["version"] for p in packages
             if not {"editable", "virtual"} & set(p.get("source", {}))}
+
+
+def conditional_packages(tool: str, directory: Path) -> set[str]:
+    """Locked packages that a Linux image with Python 3.13 does not install (their markers)."""
+    text = (directory / TOOLS[tool].lock_file).read_text()
+    if tool == "pipenv":
+        from packaging.markers import Marker
+
+        linux = {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
+                 "python_version": "3.13", "python_full_version": "3.13.0"}
+        default = json.loads(text)["default"]
+        return {normalize(name) for name, spec in default.items()
+                if spec.get("markers") and not Marker(spec["markers"]).evaluate(linux)}
+    names = set()
+    for line in text.splitlines():
+        if tool == "pip-tools":
+            match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==\S+\s*;", line)
+        else:  # uv.lock and poetry.lock mark the dependency edge: { name = "x", marker = ...}
+            match = re.search(r'(?:name = "|^)([A-Za-z0-9][A-Za-z0-9._-]*)"?\s*=?\s*\{?.*markers? = ', line)
+        if match:
+            names.add(normalize(match.group(1)))
+    return names
