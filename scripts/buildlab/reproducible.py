@@ -25,8 +25,9 @@ def _layers(archive: Path) -> tuple[dict[str, tuple[str, int]], dict[str, object
         for position, layer in enumerate(manifest["layers"]):
             with tarfile.open(fileobj=io.BytesIO(_blob(tar, layer["digest"]))) as inner:
                 for member in inner.getmembers():
-                    data = inner.extractfile(member)
-                    content = hashlib.sha256(data.read()).hexdigest() if data else member.type.decode()
+                    data = inner.extractfile(member) if member.isfile() else None
+                    content = (hashlib.sha256(data.read()).hexdigest() if data
+                               else f"{member.type.decode()} {member.linkname}")
                     files[f"layer {position}: /{member.name}"] = (content, int(member.mtime))
     return files, config
 

@@ -25,11 +25,11 @@ from buildlab.proc import run, tail
 
 STAND_IN_LABEL = "buildlab.stand-in"
 RECIPE_LABEL = "buildlab.stand-in.recipe"
-RECIPE_VERSION = "3"
+RECIPE_VERSION = "4"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 LOCAL_CA_DIR = Path("/usr/local/share/ca-certificates")
-# On the stand-in's PYTHONPATH: the Poetry mirror plugin and sitecustomize.py (PyPI's cache
-# headers for pip). See docs/test-engine.md.
+# On the stand-in's PYTHONPATH: the Poetry mirror plugin. sitecustomize.py (PyPI's cache
+# headers for pip) goes into the standard library's folder. See docs/test-engine.md.
 SITE_DIR = "/opt/buildlab-stand-in"
 SITECUSTOMIZE = Path(__file__).parent / "stand_in_site" / "sitecustomize.py"
 
@@ -154,7 +154,7 @@ def build_stand_in(recipe: Recipe, pins: Pins, say: Callable[[str], None]) -> No
     _trust_local_cas(rootfs)
     _install_pip(rootfs, pins, work)
     _install_poetry_mirror_plugin(rootfs, pins)
-    shutil.copy2(SITECUSTOMIZE, rootfs / SITE_DIR.lstrip("/") / "sitecustomize.py")
+    _install_sitecustomize(rootfs)
     _clean(rootfs)
     python_version = run(["chroot", str(rootfs), "python3", "-c",
                           "import platform; print(platform.python_version())"]).stdout.strip()
@@ -203,6 +203,16 @@ def _install_poetry_mirror_plugin(rootfs: Path, pins: Pins) -> None:
     for metadata in target.glob("*.dist-info/METADATA"):
         lines = metadata.read_text().splitlines(keepends=True)
         metadata.write_text("".join(l for l in lines if not l.startswith("Requires-Dist:")))
+
+
+def _install_sitecustomize(rootfs: Path) -> None:
+    """In the standard library's folder: every Python loads it, venvs and `-I` runs included
+    (pipenv runs pip in a way that drops PYTHONPATH)."""
+    for stdlib in rootfs.glob("usr/lib/python3.[0-9]*"):
+        target = stdlib / "sitecustomize.py"
+        if target.is_symlink() or target.exists():
+            target.unlink()
+        shutil.copy2(SITECUSTOMIZE, target)
 
 
 def _download_wheel(name: str, version: str, dest: Path) -> Path:

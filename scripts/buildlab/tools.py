@@ -32,6 +32,8 @@ class Tool:
     from_cache: str  # regex: a line that means a package was installed without downloading
     log_flag: str
     executables: tuple[str, ...]  # the tool's commands, absent from a runtime image
+    # Files that differ between two clean builds even with SOURCE_DATE_EPOCH (lesson 08).
+    not_reproducible: tuple[str, ...] = ()
 
     def lock(self, *, hashed: bool) -> str:
         return self.lock_command.format(hashes=" --generate-hashes" if hashed else "")
@@ -42,6 +44,9 @@ class Tool:
 
 PIP_DOWNLOADED = r"^\s*Downloading \S+"
 PIP_FROM_CACHE = r"^\s*Using cached \S+"
+
+# virtualenv (under pipenv and Poetry) seeds pip into the venv; its RECORD differs per build.
+SEEDED_PIP_RECORD = r"/app/\.venv/lib/python3\.\d+/site-packages/pip-[\d.]+\.dist-info/RECORD: content"
 
 PIP_COMPILE = ("pip-compile --quiet --strip-extras{hashes} --output-file=requirements.txt "
                "pyproject.toml")
@@ -68,12 +73,13 @@ TOOLS: dict[str, Tool] = {
         ),
         Tool("pipenv", "pipenv", ("Pipfile",), "Pipfile.lock", "pipenv lock", "pipenv verify",
              False, "Pipfile", "Aborting deploy", PIP_DOWNLOADED, PIP_FROM_CACHE, " --verbose",
-             ("pipenv",)),
+             ("pipenv",), (SEEDED_PIP_RECORD,)),
         # Poetry logs each file it fetches at -vvv (urllib3's "GET /packages/...").
         Tool("poetry", "poetry", ("pyproject.toml",), "poetry.lock", "poetry lock",
              "poetry check --lock", False, "pyproject.toml",
              "pyproject.toml changed significantly since poetry.lock was last generated",
-             r'"GET /packages/', r"^\s*- Installing \S+ \(", " -vvv", ("poetry",)),
+             r'"GET /packages/', r"^\s*- Installing \S+ \(", " -vvv", ("poetry",),
+             (SEEDED_PIP_RECORD,)),
         # uv prints "Prepared N packages" only when it had to download or build some.
         Tool("uv", "uv", ("pyproject.toml",), "uv.lock", "uv lock", "uv lock --check", True,
              "pyproject.toml", "needs to be updated, but `--locked` was provided",
