@@ -21,7 +21,9 @@ PYPI_FILE_HEADER = "max-age=365000000, immutable, public"
 
 
 def _patch(module: ModuleType) -> None:
-    adapter = module.CacheControlAdapter
+    adapter = getattr(module, "CacheControlAdapter", None)
+    if adapter is None:
+        return
     original = adapter.build_response
 
     def build_response(self: Any, request: Any, response: Any, *args: Any, **kwargs: Any) -> Any:
@@ -41,15 +43,22 @@ class _PatchOnImport(importlib.abc.MetaPathFinder):
         spec = importlib.util.find_spec(name)
         if spec is None or spec.loader is None:
             return spec
-        loader: Any = spec.loader
-        execute = loader.exec_module
-
-        def exec_module(module: ModuleType) -> None:
-            execute(module)
-            _patch(module)
-
-        loader.exec_module = exec_module
+        spec.loader = _PatchingLoader(spec.loader)
         return spec
+
+
+class _PatchingLoader(importlib.abc.Loader):
+    """Wraps this one module's loader (a zipimporter is shared by every module of its zip)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def create_module(self, spec: Any) -> Any:
+        return self.inner.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self.inner.exec_module(module)
+        _patch(module)
 
 
 sys.meta_path.insert(0, _PatchOnImport())
