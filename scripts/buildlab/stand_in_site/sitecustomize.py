@@ -15,6 +15,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
+# pip's own, and pipenv's vendored copy (pipenv.patched.pip._vendor...).
 TARGET = "pip._vendor.cachecontrol.adapter"
 FILE_HOSTS = ("files.pythonhosted.org",)
 PYPI_FILE_HEADER = "max-age=365000000, immutable, public"
@@ -37,9 +38,8 @@ def _patch(module: ModuleType) -> None:
 
 class _PatchOnImport(importlib.abc.MetaPathFinder):
     def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
-        if name != TARGET:
+        if name != TARGET and not name.endswith("." + TARGET):
             return None
-        sys.meta_path.remove(self)
         spec = importlib.util.find_spec(name)
         if spec is None or spec.loader is None:
             return spec
