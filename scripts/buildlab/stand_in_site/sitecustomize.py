@@ -37,10 +37,16 @@ def _patch(module: ModuleType) -> None:
 
 
 class _PatchOnImport(importlib.abc.MetaPathFinder):
+    busy = False
+
     def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
-        if name != TARGET and not name.endswith("." + TARGET):
+        if self.busy or (name != TARGET and not name.endswith("." + TARGET)):
             return None
-        spec = importlib.util.find_spec(name)
+        self.busy = True  # find the real spec without asking this finder again
+        try:
+            spec = importlib.util.find_spec(name)
+        finally:
+            self.busy = False
         if spec is None or spec.loader is None:
             return spec
         spec.loader = _PatchingLoader(spec.loader)
