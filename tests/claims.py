@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable
@@ -293,12 +292,12 @@ def cache_export_survives_prune(ctx: ClaimContext) -> None:
 
 
 def _oci_build(ctx: ClaimContext, dest: Path) -> str:
+    from buildlab.reproducible import manifest_digest
+
     docker.build(ctx.variant.directory, ctx.tag("oci"), extra_args=[
         "--no-cache", "--build-arg", "SOURCE_DATE_EPOCH=1700000000",
         "--output", f"type=oci,dest={dest},rewrite-timestamp=true"])
-    with tarfile.open(dest) as tar:
-        index = json.load(tar.extractfile("index.json"))  # type: ignore[arg-type]
-    return str(index["manifests"][0]["digest"])
+    return manifest_digest(dest)
 
 
 def reproducible_digest(ctx: ClaimContext) -> None:

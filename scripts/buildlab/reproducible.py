@@ -9,17 +9,27 @@ import tarfile
 from pathlib import Path
 
 
-def _blob(tar: tarfile.TarFile, digest: str) -> bytes:
-    member = tar.extractfile("blobs/" + digest.replace(":", "/"))
-    assert member is not None
+def _read(tar: tarfile.TarFile, name: str) -> bytes:
+    member = tar.extractfile(name)
+    assert member is not None, name
     return member.read()
+
+
+def _blob(tar: tarfile.TarFile, digest: str) -> bytes:
+    return _read(tar, "blobs/" + digest.replace(":", "/"))
+
+
+def manifest_digest(archive: Path) -> str:
+    """The image manifest digest an OCI archive's index.json names (what a registry shows)."""
+    with tarfile.open(archive) as tar:
+        return str(json.loads(_read(tar, "index.json"))["manifests"][0]["digest"])
 
 
 def _layers(archive: Path) -> tuple[dict[str, tuple[str, int]], dict[str, object]]:
     """Every file of every layer -> (sha256 of content, mtime); plus the image config."""
     files: dict[str, tuple[str, int]] = {}
     with tarfile.open(archive) as tar:
-        index = json.loads(_blob_by_name(tar, "index.json"))
+        index = json.loads(_read(tar, "index.json"))
         manifest = json.loads(_blob(tar, index["manifests"][0]["digest"]))
         config = json.loads(_blob(tar, manifest["config"]["digest"]))
         for position, layer in enumerate(manifest["layers"]):
@@ -30,12 +40,6 @@ def _layers(archive: Path) -> tuple[dict[str, tuple[str, int]], dict[str, object
                                else f"{member.type.decode()} {member.linkname}")
                     files[f"layer {position}: /{member.name}"] = (content, int(member.mtime))
     return files, config
-
-
-def _blob_by_name(tar: tarfile.TarFile, name: str) -> bytes:
-    member = tar.extractfile(name)
-    assert member is not None
-    return member.read()
 
 
 def differences(first: Path, second: Path) -> list[str]:
