@@ -19,7 +19,8 @@ from buildlab.manifest import App, Manifest, Variant
 from buildlab.probe import check_probe, running
 from buildlab.proc import run
 from buildlab.scenarios import (add_dependency, dependency_step, make_code_change,
-                                make_dependency_file_change, scratch_copy, use_second_app)
+                                make_dependency_file_change, make_install_log_verbose,
+                                scratch_copy, use_second_app)
 from buildlab.tools import TOOLS, conditional_packages, locked_versions, normalize
 
 COMPILERS = ("gcc", "cc", "c++", "g++", "clang", "make")
@@ -181,14 +182,7 @@ def runtime_is_base_plus_app(ctx: ClaimContext) -> None:
 def dependency_change_uses_cache_mount(ctx: ClaimContext) -> None:
     tool = TOOLS[ctx.tool]
     with scratch_copy(ctx.variant) as context:
-        if tool.log_flag:  # the tool's default log does not say where packages came from
-            dockerfile = context / "Dockerfile"
-            needle = ctx.variant.lesson.dependency_step[ctx.tool]
-            text = dockerfile.read_text()
-            command = {"pipenv": "pipenv install --deploy",
-                       "poetry": "poetry install --only main --no-root"}[ctx.tool]
-            assert needle in text and command in text
-            dockerfile.write_text(text.replace(command, command + tool.log_flag, 1))
+        make_install_log_verbose(context, ctx.variant)  # the default log hides the source
         docker.build(context, ctx.tag("deps"))
         make_dependency_file_change(context, ctx.tool)
         result = docker.build(context, ctx.tag("deps"))

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from buildlab import buildlog, docker
+from buildlab.errors import BuildlabError
 from buildlab.manifest import App, Variant
 from buildlab.tools import TOOLS
 
@@ -60,6 +61,25 @@ def make_code_change(context: Path, app: App) -> None:
 def dependency_step(result: docker.BuildResult, variant: Variant) -> buildlog.Step:
     """The RUN step that installs the dependencies (named per variant in lessons.toml)."""
     return buildlog.find_step(result.steps, variant.lesson.dependency_step[variant.tool])
+
+
+def make_install_log_verbose(context: Path, variant: Variant) -> None:
+    """Append the tool's verbosity flag (if it needs one) to the dependency install command,
+    so its log says where each package came from. The command is found through the
+    manifest's `dependency_step`, like every other reading of that step."""
+    flag = TOOLS[variant.tool].log_flag
+    if not flag:
+        return
+    dockerfile = context / "Dockerfile"
+    needle = variant.lesson.dependency_step[variant.tool]
+    lines = dockerfile.read_text().splitlines(keepends=True)
+    for number, line in enumerate(lines):
+        if needle in line and not line.lstrip().startswith("#"):
+            lines[number] = line.replace(needle, needle + flag, 1)
+            dockerfile.write_text("".join(lines))
+            return
+    raise BuildlabError(f"{variant.name}: no instruction in the Dockerfile has '{needle}' "
+                        "(lessons.toml dependency_step)")
 
 
 def use_second_app(context: Path, tool: str, first: App, second: App) -> None:
