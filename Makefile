@@ -1,9 +1,15 @@
 # Thin on purpose: every target runs one script or one buildlab command. Logic lives in
 # scripts/cli (a small typed package); scripts/bootstrap creates .venv from pins.toml.
-.PHONY: demo test doctor list sync relock check-locks docs lint clean
+.PHONY: demo measure site test doctor list sync relock check-locks docs lint clean
 
-demo:          ## The main job: set up, build lessons for one tool, print the table
+demo:          ## The main job: set up, measure every lesson for one tool, print the table, charts
 	scripts/demo
+
+measure:       ## The full benchmark (hours): rewrites docs/results/ and the docs' results tables
+	scripts/measure
+
+site:          ## The docs site (mkdocs, strict) into .buildlab/site
+	scripts/cli site
 
 test:          ## Set up, then run every test (fast tier and Docker tier)
 	scripts/test

@@ -114,8 +114,8 @@ def _installed(tag: str) -> dict[str, str]:
 
 def locked_installs_are_identical(ctx: ClaimContext) -> None:
     installs = []
-    for run in ("first", "second"):
-        result = docker.build(ctx.variant.directory, ctx.tag(f"clean-{run}"),
+    for attempt in ("first", "second"):
+        result = docker.build(ctx.variant.directory, ctx.tag(f"clean-{attempt}"),
                               extra_args=["--no-cache"])
         installs.append(_installed(result.tag))
     assert installs[0] == installs[1], f"two clean builds differ: {installs}"

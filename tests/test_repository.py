@@ -17,7 +17,7 @@ from buildlab import sync
 from claims import CLAIM_CHECKS
 from buildlab.lint import hadolint
 from buildlab.manifest import LockTarget, Manifest, Variant, load_manifest
-from buildlab.paths import LESSONS_DIR, ROOT
+from buildlab.paths import LESSONS_DIR
 from buildlab.pins import load_pins
 from buildlab.relock import stale_locks
 from buildlab.scenarios import add_dependency
@@ -210,7 +210,8 @@ def test_generated_lock_headers_say_how_to_regenerate(manifest: Manifest) -> Non
 
 
 README_SHAPE = [r"^# Lesson \d{2}: .+", r"^\*\*Goal:\*\* ", r"^## What changed from the previous lesson$",
-                r"^## Try it$", r"^## What you should see$", r"^## Why it works", r"^## Next$"]
+                r"^## Try it$", r"^## What you should see$", r"^## Why it works",
+                r"^## Measured$", r"^## Next$"]
 
 
 @pytest.mark.parametrize("lesson", MANIFEST.lessons, ids=lambda l: l.id)
@@ -224,10 +225,10 @@ def test_lesson_readme_has_the_course_shape(lesson) -> None:  # type: ignore[no-
     assert lines[0] == f"# Lesson {lesson.id[:2]}: {lesson.title}"
 
 
-def test_generated_readme_blocks_are_fresh(manifest: Manifest) -> None:
-    from buildlab.readme import stale_readmes
+def test_generated_doc_blocks_and_charts_are_fresh(manifest: Manifest) -> None:
+    from buildlab.docs import stale_docs
 
-    assert stale_readmes(manifest, write=False) == [], "run `make docs`"
+    assert stale_docs(manifest, write=False) == [], "run `make docs`"
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -240,7 +241,11 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 @pytest.mark.parametrize(("args", "expected"), [
     (["build", "99", "uv"], "valid lessons: " + ", ".join(l.id for l in MANIFEST.lessons)),
     (["run", "01", "npm"], "valid variants: pip-tools, pipenv, poetry, uv"),
-    (["demo", "--variant", "conda"], "valid variants: pip-tools, pipenv, poetry, uv"),
+    (["measure", "--variant", "conda"], "valid variants: pip-tools, pipenv, poetry, uv"),
+    (["measure", "--lesson", "42"], "valid lessons: "),
+    (["measure", "--app", "django"], "valid apps: " + ", ".join(MANIFEST.apps)),
+    (["measure", "--app", "fastapi", "--lesson", "01"], "nothing to measure"),
+    (["measure", "--repeat", "0"], "--repeat must be 1 or more"),
     (["relock", "--lesson", "nope"], "valid lessons:"),
 ])
 def test_unknown_names_exit_2_with_the_valid_ones(args: list[str], expected: str) -> None:
@@ -269,3 +274,62 @@ def test_build_log_parser_finds_cached_and_failed_steps() -> None:
     assert [s.cached for s in steps] == [True, False, False]
     assert buildlog.find_step(steps, "uv sync").seconds == 1.5
     assert "failed step: [4/4] RUN false" in buildlog.failure_summary(log, steps)
+
+
+def test_measure_selects_lessons_tools_and_apps_from_the_manifest(manifest: Manifest) -> None:
+    from buildlab.measure import select_targets
+
+    everything = select_targets(manifest, None, None, None)
+    assert len([t for t in everything if t.primary]) == len(manifest.all_variants())
+    second = [t for t in everything if not t.primary]
+    assert second and {t.variant.lesson.id for t in second} == {
+        app.also_builds for app in manifest.apps.values() if app.also_builds}
+    only = select_targets(manifest, ["07"], ["uv"], ["fastapi"])
+    assert [(t.variant.name, t.app.name) for t in only] == [("07-production/uv", "fastapi")]
+
+
+def test_summary_reports_median_and_range() -> None:
+    from buildlab.results import Summary
+
+    assert Summary([3.0, 1.0, 2.0], 0, 4, 6).text() == "2.0 (1.0–3.0)"
+    assert Summary([2.0], 0, 4, 6).text() == "2.0"
+    assert Summary([], 2, None, None).text() == "failed"
+
+
+def test_committed_results_match_their_schema() -> None:
+    from buildlab.results import COMMITTED_RESULTS, SCHEMA_FILE
+
+    assert COMMITTED_RESULTS.exists(), "no committed results: run `make measure`"
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    result = subprocess.run([str(checker), "--schemafile", str(SCHEMA_FILE),
+                             str(COMMITTED_RESULTS)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_committed_results_cover_every_lesson_variant(manifest: Manifest) -> None:
+    from buildlab.results import COMMITTED_RESULTS, load
+
+    data = load(COMMITTED_RESULTS)
+    measured = {(b["lesson"], b["tool"]) for b in data["builds"] if b["app"] == data["primary_app"]}
+    missing = [v.name for v in manifest.all_variants() if (v.lesson.id, v.tool) not in measured]
+    assert data["complete"] and not missing, f"not in the committed results: {missing}"
+
+
+def test_docs_site_builds_strict(tmp_path: Path) -> None:
+    result = _cli("site", "--site-dir", str(tmp_path / "site"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "site" / "lessons" / "07-production" / "index.html").exists()
+    assert (tmp_path / "site" / "docs" / "results" / "image-size.png").exists()
+
+
+@pytest.mark.parametrize("checker", [
+    ["mypy", "scripts/buildlab", "--ignore-missing-imports"],
+    ["ruff", "check", "scripts/buildlab", "tests", "--select", "F,E9"],
+], ids=["mypy", "ruff"])
+def test_tooling_is_typed_and_lint_clean(checker: list[str]) -> None:
+    from buildlab.paths import ROOT
+
+    tool = Path(sys.executable).with_name(checker[0])
+    result = subprocess.run([str(tool), *checker[1:]], capture_output=True, text=True,
+                            cwd=ROOT, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr

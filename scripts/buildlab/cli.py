@@ -6,8 +6,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from buildlab.errors import BuildlabError
+from pathlib import Path
+
+from buildlab.errors import BuildlabError, UsageError
 from buildlab.manifest import load_manifest
+from buildlab.paths import ROOT, STATE_DIR
+
+DEFAULT_RESULTS = STATE_DIR / "results" / "results.json"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -21,8 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(exc.detail, file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("buildlab: interrupted; containers and images of this run were removed",
-              file=sys.stderr)
+        print("buildlab: interrupted; containers, images and temporary folders of this run "
+              "were removed", file=sys.stderr)
         return 130
 
 
@@ -74,15 +79,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only report stale READMEs")
     p.set_defaults(func=_docs)
 
+    p = sub.add_parser("site", help="build the docs site with mkdocs --strict")
+    p.add_argument("--site-dir", type=Path, default=STATE_DIR / "site")
+    p.set_defaults(func=_site)
+
     p = sub.add_parser("lint", help="hadolint every lesson Dockerfile")
     p.set_defaults(func=_lint)
 
     p = sub.add_parser("clean", help="remove every container and image buildlab labelled")
     p.set_defaults(func=_clean)
 
-    p = sub.add_parser("demo", help="build lessons 01 and 02 for one tool and print a table")
-    p.add_argument("--variant", default="uv")
-    p.set_defaults(func=_demo)
+    p = sub.add_parser("measure", help="the build-behaviour benchmark: results JSON, table, charts")
+    p.add_argument("--lesson", action="append", help="only this lesson (repeatable)")
+    p.add_argument("--variant", action="append", help="only this tool (repeatable)")
+    p.add_argument("--app", action="append", help="only this app (repeatable)")
+    p.add_argument("--repeat", type=int, default=3, help="runs per scenario (default 3)")
+    p.add_argument("--output", type=Path, default=DEFAULT_RESULTS,
+                   help=f"results file to write (default {DEFAULT_RESULTS.relative_to(ROOT)}); "
+                        "charts go next to it")
+    p.set_defaults(func=_measure)
     return parser
 
 
@@ -173,14 +188,26 @@ def _check_locks(args: argparse.Namespace) -> None:
 
 
 def _docs(args: argparse.Namespace) -> None:
-    from buildlab.readme import stale_readmes
+    from buildlab.docs import stale_docs
 
-    stale = stale_readmes(load_manifest(), write=not args.check)
+    stale = stale_docs(load_manifest(), write=not args.check)
     if args.check and stale:
         raise BuildlabError("generated README blocks are stale: run `make docs`",
                             detail="\n".join(stale))
     for path in stale:
         print(f"docs: rewrote {path}")
+
+
+def _site(args: argparse.Namespace) -> None:
+    import os
+
+    from buildlab.proc import run
+
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    mkdocs = str(Path(sys.executable).with_name("mkdocs"))
+    run([mkdocs, "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"),
+         "--site-dir", str(args.site_dir.resolve())], env=env, cwd=str(ROOT), timeout=600)
+    print(f"site: built {args.site_dir}/index.html (mkdocs --strict)")
 
 
 def _lint(_: argparse.Namespace) -> None:
@@ -208,12 +235,32 @@ def _clean(_: argparse.Namespace) -> None:
     print("clean: removed every container and image labelled buildlab=1")
 
 
-def _demo(args: argparse.Namespace) -> None:
-    from buildlab.demo import demo
+def _measure(args: argparse.Namespace) -> None:
+    from buildlab import charts, results
+    from buildlab.measure import failures, measure, select_targets
+    from buildlab.progress import build_progress
 
     manifest = load_manifest()
-    manifest.select(tools=[args.variant])  # unknown variant: UsageError with the valid names
-    demo(manifest, args.variant)
+    targets = select_targets(manifest, args.lesson, args.variant, args.app)
+    if args.repeat < 1:
+        raise UsageError(f"--repeat must be 1 or more, not {args.repeat}")
+    total = len(targets) * args.repeat * len(results.SCENARIOS)
+    print(f"measure: {len(targets)} build target(s) x {len(results.SCENARIOS)} scenarios x "
+          f"{args.repeat} repetition(s) = {total} builds", flush=True)
+    with build_progress(total) as shown:
+        data = measure(manifest, targets, repetitions=args.repeat, output=args.output,
+                       progress=shown.show, done=shown.advance)
+    print()
+    print(results.provenance(data))
+    print()
+    print(results.builds_table(data), end="")
+    written = charts.render(data, args.output.parent)
+    print()
+    print(f"measure: wrote {args.output} and {', '.join(str(p) for p in written)}")
+    failed = failures(data)
+    if failed:
+        raise BuildlabError(f"{len(failed)} build(s) failed (recorded in {args.output})",
+                            detail="\n".join(failed))
 
 
 if __name__ == "__main__":

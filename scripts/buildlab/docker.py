@@ -6,10 +6,11 @@ import json
 import os
 import secrets
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,20 +51,38 @@ def image_tag(name: str) -> str:
 
 
 def build(context: Path, tag: str, *, extra_args: list[str] | None = None,
-          timeout: float = 1800) -> BuildResult:
-    """docker build with plain progress; BuildFailed carries the failing step's log tail."""
+          timeout: float = 1800, on_line: Callable[[str], None] | None = None) -> BuildResult:
+    """docker build with plain progress; BuildFailed carries the failing step's log tail.
+
+    `on_line` sees each log line as it arrives (progress display). An interrupt or a timeout
+    stops the build client, which cancels the build: no image is left behind."""
     args = ["docker", "build", "--progress=plain", *labels(), "--tag", tag,
             *(extra_args or []), str(context)]
     start = time.monotonic()
-    try:
-        result = subprocess.run(args, capture_output=True, text=True, env=BUILD_ENV,
-                                timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise BuildFailed(f"docker build of {context} took longer than {timeout:.0f} s") from exc
+    lines: list[str] = []
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          env=BUILD_ENV, errors="replace") as process:
+        timer = threading.Timer(timeout, process.kill)
+        timer.start()
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                lines.append(line)
+                if on_line is not None:
+                    on_line(line.rstrip("\n"))
+            returncode = process.wait()
+        except BaseException:
+            process.kill()
+            raise
+        finally:
+            timer.cancel()
     seconds = time.monotonic() - start
-    log = result.stderr + result.stdout
+    log = "".join(lines)
     steps = buildlog.parse(log)
-    if result.returncode != 0:
+    if seconds >= timeout:
+        raise BuildFailed(f"docker build of {context} took longer than {timeout:.0f} s",
+                          detail=buildlog.failure_summary(log, steps))
+    if returncode != 0:
         raise BuildFailed(f"docker build failed for {context}",
                           detail=buildlog.failure_summary(log, steps))
     return BuildResult(tag=tag, seconds=seconds, log=log, steps=steps)

@@ -117,7 +117,7 @@ def _installed_engine_is_usable() -> bool:
         return False
     out = subprocess.run(["dockerd", "--version"], capture_output=True, text=True, check=False)
     match = re.search(r"version (\d+)", out.stdout)
-    return bool(match) and int(match.group(1)) >= MIN_ENGINE_MAJOR
+    return match is not None and int(match.group(1)) >= MIN_ENGINE_MAJOR
 
 
 def _install_from_debian_stable(say: Callable[[str], None]) -> None:

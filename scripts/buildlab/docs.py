@@ -1,0 +1,164 @@
+"""Generated blocks in the docs, and the charts.
+
+Lesson READMEs carry the Dockerfile diff from the previous lesson, the lesson's claims and its
+results table; the top README and docs/results.md carry results tables. Every number comes
+from the committed results file (docs/results/results.json), never from a new measurement.
+`buildlab docs` rewrites the blocks and redraws stale charts; `buildlab docs --check` (and a
+test) fails when a committed file differs from what this module makes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from buildlab import results
+from buildlab.manifest import Lesson, Manifest
+from buildlab.paths import ROOT
+
+BLOCK = re.compile(
+    r"(<!-- BEGIN GENERATED: (?P<name>[a-z-]+) \(buildlab docs\) -->\n)(?P<body>.*?)"
+    r"(<!-- END GENERATED: (?P=name) -->)",
+    re.DOTALL,
+)
+NOT_MEASURED = "No results committed yet: run `make measure`.\n"
+TOP_README = ROOT / "README.md"
+RESULTS_PAGE = ROOT / "docs" / "results.md"
+
+
+@cache
+def committed_results() -> results.Results | None:
+    if not results.COMMITTED_RESULTS.exists():
+        return None
+    return results.load(results.COMMITTED_RESULTS)
+
+
+def _diff(old: Path, new: Path, old_name: str, new_name: str) -> str:
+    lines = difflib.unified_diff(old.read_text().splitlines(), new.read_text().splitlines(),
+                                 fromfile=old_name, tofile=new_name, lineterm="")
+    return "\n".join(lines)
+
+
+def changes_block(manifest: Manifest, lesson: Lesson) -> str:
+    links = " · ".join(f"[{tool}]({tool}/Dockerfile)" for tool in lesson.variants)
+    out = [f"The Dockerfiles: {links}", ""]
+    index = manifest.lessons.index(lesson)
+    if index == 0:
+        out.append("This is the first lesson: there is nothing to compare with yet.")
+        return "\n".join(out) + "\n"
+    previous = manifest.lessons[index - 1]
+    for position, tool in enumerate(lesson.variants):
+        diff = _diff(previous.directory / tool / "Dockerfile", lesson.directory / tool / "Dockerfile",
+                     f"{previous.id}/{tool}/Dockerfile", f"{lesson.id}/{tool}/Dockerfile")
+        fence = f"```diff\n{diff}\n```"
+        if position == 0:
+            out += [f"`{tool}` against {previous.id} (open the others below):", "", fence, ""]
+        else:
+            out += [f"<details><summary>{tool}</summary>", "", fence, "", "</details>", ""]
+    return "\n".join(out).rstrip() + "\n"
+
+
+def claims_block(manifest: Manifest, lesson: Lesson) -> str:
+    lines = [f"- **{claim}**: {manifest.claims[claim].says}" for claim in lesson.claims]
+    return "\n".join(lines) + "\n"
+
+
+def _with_results(render: Callable[[results.Results], str]) -> str:
+    data = committed_results()
+    if data is None:
+        return NOT_MEASURED
+    return results.provenance(data) + "\n\n" + render(data)
+
+
+def lesson_results_block(lesson: Lesson) -> str:
+    return _with_results(lambda data: results.builds_table(data, lesson.id))
+
+
+def overview_block(manifest: Manifest) -> str:
+    lessons = [lesson.id for lesson in manifest.lessons]
+    tools = list(manifest.variants)
+
+    def render(data: results.Results) -> str:
+        parts = []
+        for title, metric in (("Image size (MB)", "size"),
+                              ("Rebuild after a code change (s, median)", "code_change"),
+                              ("Cold build (s, median)", "cold")):
+            parts += [f"**{title}**", "", results.pivot_table(data, lessons, tools, metric)]
+        parts.append("Every run, the spread and the charts: [docs/results.md](docs/results.md).\n")
+        return "\n".join(parts)
+
+    return _with_results(render)
+
+
+def results_page_block(manifest: Manifest) -> str:
+    tools = list(manifest.variants)
+
+    def render(data: results.Results) -> str:
+        from buildlab.charts import CHARTS
+
+        state = "" if data["complete"] else "\n**This run did not finish: some rows are missing.**\n"
+        charts = [f"![{title}](results/{name})" for name, title in CHARTS.items()]
+        return "\n".join([
+            state, "### Targets: lesson 07 against lesson 01, per tool", "",
+            results.targets_table(data, tools), "### Charts", "", *charts, "",
+            "### Every build", "", results.builds_table(data),
+        ])
+
+    return _with_results(render)
+
+
+@dataclass(frozen=True)
+class Document:
+    path: Path
+    blocks: dict[str, Callable[[], str]]
+
+
+def documents(manifest: Manifest) -> list[Document]:
+    docs = [Document(TOP_README, {"results-overview": lambda: overview_block(manifest)}),
+            Document(RESULTS_PAGE, {"results": lambda: results_page_block(manifest)})]
+    for lesson in manifest.lessons:
+        docs.append(Document(lesson.directory / "README.md", {
+            "changes": lambda lesson=lesson: changes_block(manifest, lesson),  # type: ignore[misc]
+            "claims": lambda lesson=lesson: claims_block(manifest, lesson),  # type: ignore[misc]
+            "results": lambda lesson=lesson: lesson_results_block(lesson),  # type: ignore[misc]
+        }))
+    return docs
+
+
+def render(document: Document, text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        return match.group(1) + document.blocks[match.group("name")]() + match.group(4)
+
+    return BLOCK.sub(replace, text)
+
+
+def stale_docs(manifest: Manifest, *, write: bool) -> list[str]:
+    """Docs whose generated blocks or charts are out of date (rewritten when write=True)."""
+    from buildlab.charts import render as render_charts
+    from buildlab.charts import stale_charts
+
+    stale = []
+    for document in documents(manifest):
+        name = str(document.path.relative_to(ROOT))
+        text = document.path.read_text()
+        found = [m.group("name") for m in BLOCK.finditer(text)]
+        if sorted(found) != sorted(document.blocks):
+            stale.append(f"{name}: needs generated blocks {sorted(document.blocks)} once each, "
+                         f"has {sorted(found)}")
+            continue
+        fresh = render(document, text)
+        if fresh != text:
+            stale.append(name)
+            if write:
+                document.path.write_text(fresh)
+    data = committed_results()
+    if data is not None:
+        charts = stale_charts(data, results.RESULTS_DIR)
+        stale += [str(path.relative_to(ROOT)) for path in charts]
+        if charts and write:
+            render_charts(data, results.RESULTS_DIR)
+    return stale
