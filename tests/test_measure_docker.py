@@ -61,7 +61,7 @@ def _run(data: dict[str, Any], lesson: str, scenario: str) -> dict[str, Any]:
 
 def _install_step(run: dict[str, Any], lesson: str) -> dict[str, Any]:
     needle = MANIFEST.lesson(lesson).dependency_step[TOOL]
-    (step,) = [s for s in run["steps"] if needle in s["instruction"]]
+    (step,) = [s for s in run["steps"] if needle in s["step"]]
     return dict(step)
 
 

@@ -77,7 +77,7 @@ def render(data: results.Results, directory: Path) -> list[Path]:
 
     directory.mkdir(parents=True, exist_ok=True)
     metadata = {"Software": None, SOURCE_KEY: fingerprint(data)}
-    caption = results.provenance(data).split(" with `buildlab measure`")[0]
+    caption = results.machine_line(data)
     written = []
     for name, title in CHARTS.items():
         if name == "rebuild-times.png":

@@ -126,7 +126,7 @@ def _build(args: argparse.Namespace) -> None:
         result = docker.build(variant.directory, docker.image_tag(variant.name))
         size = docker.image_size(result.tag) / 1e6
         print(f"{variant.name}: built in {result.seconds:.1f} s, {size:.0f} MB, "
-              f"{result.cached_count}/{len(result.instructions)} steps cached")
+              f"{result.cached_count}/{len(result.build_steps)} steps cached")
         if args.keep:
             print(result.tag)
     finally:

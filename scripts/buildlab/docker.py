@@ -41,8 +41,14 @@ class BuildResult:
         return buildlog.instructions(self.steps)
 
     @property
+    def build_steps(self) -> list[buildlog.Step]:
+        """The instructions that build something: FROM only names a base image (never
+        "CACHED" in BuildKit's log), so it does not count."""
+        return [s for s in self.instructions if not s.instruction.startswith("FROM ")]
+
+    @property
     def cached_count(self) -> int:
-        return sum(1 for s in self.instructions if s.cached)
+        return sum(1 for s in self.build_steps if s.cached)
 
 
 def image_tag(name: str) -> str:

@@ -102,22 +102,29 @@ def repository() -> dict[str, Any]:
             "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
 
 
+def uncompressed_size(tag: str) -> int:
+    """The sum of the image's layers: what `docker images` calls the size on the classic store
+    (the containerd store's own figure adds the compressed blobs it also keeps)."""
+    return sum(size for _, size in docker.history(tag))
+
+
 def image_facts(tag: str) -> dict[str, int]:
-    """Uncompressed size (sum of the layers, what the classic store calls the size), the
-    compressed size (what a pull transfers) and the layer count."""
-    layers = docker.layer_digests(tag)
-    uncompressed = sum(size for _, size in docker.history(tag))
-    return {"size_bytes": uncompressed, "compressed_bytes": docker.image_size(tag),
-            "layers": len(layers)}
+    """Uncompressed size, compressed size (what a pull transfers) and the layer count."""
+    return {"size_bytes": uncompressed_size(tag), "compressed_bytes": docker.image_size(tag),
+            "layers": len(docker.layer_digests(tag))}
 
 
-def base_images(variant: Variant) -> list[dict[str, str]]:
+def base_images(variant: Variant) -> list[dict[str, Any]]:
+    """The runtime base (the final stage's FROM) first, then the builder's if it differs."""
     pins = load_pins()
-    keys = [k for k in (variant.lesson.builder, variant.lesson.base) if k]
+    roles = {"runtime": variant.lesson.base, "builder": variant.lesson.builder}
     out = []
-    for key in dict.fromkeys(keys):
+    for role, key in roles.items():
+        if key is None or (role == "builder" and key == variant.lesson.base):
+            continue
         name = pins.image(key)
-        out.append({"name": name, "kind": "stand-in" if is_stand_in(name) else "real"})
+        out.append({"role": role, "name": name, "size_bytes": uncompressed_size(name),
+                    "kind": "stand-in" if is_stand_in(name) else "real"})
     return out
 
 
@@ -125,9 +132,9 @@ def run_record(repetition: int, scenario: str, build: docker.BuildResult) -> dic
     return {
         "repetition": repetition, "scenario": scenario, "status": "ok",
         "seconds": round(build.seconds, 2),
-        "steps_cached": build.cached_count, "steps_total": len(build.instructions),
-        "steps": [{"instruction": s.instruction, "cached": s.cached,
-                   "seconds": s.seconds} for s in build.instructions],
+        "steps_cached": build.cached_count, "steps_total": len(build.build_steps),
+        "steps": [{"step": s.name, "cached": s.cached, "seconds": s.seconds}
+                  for s in build.build_steps],
         "image": image_facts(build.tag),
     }
 

@@ -99,6 +99,13 @@ def size_of(build: dict[str, Any]) -> int | None:
     return None if img is None else img["size_bytes"]
 
 
+def added_to_base(build: dict[str, Any]) -> int | None:
+    """Image size minus its runtime base image: what the lesson's own layers weigh."""
+    size = size_of(build)
+    runtime = [b for b in build["base_images"] if b["role"] == "runtime"]
+    return None if size is None or not runtime else size - runtime[0]["size_bytes"]
+
+
 def megabytes(size: int | None) -> str:
     return "–" if size is None else f"{size / 1e6:.0f}"
 
@@ -116,25 +123,35 @@ def _table(headers: list[str], rows: Iterable[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def provenance(results: Results) -> str:
-    """One sentence: when, on what machine and engine, against which base images."""
+def machine_line(results: Results) -> str:
+    """Short: date, CPUs, Docker and the kind of base images (chart captions)."""
     machine, engine = results["machine"], results["engine"]
     kinds = sorted({base["kind"] for build in results["builds"] for base in build["base_images"]})
-    bases = " and ".join({"stand-in": "local stand-in base images (docs/test-engine.md)",
-                          "real": "the real Docker Hub base images"}[k] for k in kinds)
+    bases = " and ".join({"stand-in": "local stand-in base images",
+                          "real": "real Docker Hub base images"}[k] for k in kinds)
+    return (f"Measured {results['measured_at'][:10]} on {machine['cpus']} CPUs "
+            f"({machine['cpu_model']}), {machine['memory_gib']:.0f} GiB, Docker "
+            f"{engine['docker']}, {bases}")
+
+
+def provenance(results: Results) -> str:
+    """One paragraph: when, on what machine and engine, against which base images."""
+    engine = results["engine"]
     repetitions = results["repetitions"]
     spread = ("median of 1 run" if repetitions == 1
               else f"median of {repetitions} runs, (min–max) in brackets")
-    return (f"Measured {results['measured_at'][:10]} with `buildlab measure` on {machine['cpus']} "
-            f"CPUs ({machine['cpu_model']}), {machine['memory_gib']:.0f} GiB memory, Docker "
-            f"{engine['docker']} ({engine['image_store']} image store), BuildKit "
-            f"{engine['buildkit']}, {bases}. Times in seconds, {spread}; sizes in MB "
-            f"(uncompressed, as `docker images` shows on the classic store).")
+    stand_in = any(base["kind"] == "stand-in" for build in results["builds"]
+                   for base in build["base_images"])
+    return (f"{machine_line(results)}; {engine['image_store']} image store, BuildKit "
+            f"{engine['buildkit']}; `buildlab measure`. Times in seconds, {spread}. Sizes in MB, "
+            f"uncompressed (as `docker images` shows on the classic store)."
+            + (" Stand-in bases differ in size from the real ones: see docs/test-engine.md."
+               if stand_in else ""))
 
 
 def builds_table(results: Results, lesson: str | None = None) -> str:
     """One row per build target (of one lesson, or all with a lesson column)."""
-    headers = ["tool", "image (MB)", "layers", *SCENARIOS.values(),
+    headers = ["tool", "image (MB)", "on top of the base (MB)", "layers", *SCENARIOS.values(),
                "steps cached after a code change"]
     if lesson is None:
         headers.insert(0, "lesson")
@@ -147,7 +164,7 @@ def builds_table(results: Results, lesson: str | None = None) -> str:
         img = image(build)
         code = summary(build, "code_change")
         cached = "–" if code.steps_cached is None else f"{code.steps_cached}/{code.steps_total}"
-        row = [name, megabytes(size_of(build)),
+        row = [name, megabytes(size_of(build)), megabytes(added_to_base(build)),
                "–" if img is None else str(img["layers"]),
                *(summary(build, s).text() for s in SCENARIOS), cached]
         rows.append(row if lesson is not None else [build["lesson"], *row])
