@@ -294,6 +294,7 @@ def test_summary_reports_median_and_range() -> None:
     assert Summary([3.0, 1.0, 2.0], 0, 4, 6).text() == "2.0 (1.0–3.0)"
     assert Summary([2.0], 0, 4, 6).text() == "2.0"
     assert Summary([], 2, None, None).text() == "failed"
+    assert Summary([2.0, 4.0], 1, 4, 6).text() == "3.0 (2.0–4.0; 1 failed)"
 
 
 def test_committed_results_match_their_schema() -> None:

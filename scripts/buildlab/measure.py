@@ -165,11 +165,14 @@ def measure_target(target: Target, repetitions: int, progress: Progress,
         "tool_version": load_pins().tool(variant.tool), "base_images": base_images(variant),
         "runs": [],
     }
-    tag = docker.image_tag(f"measure-{variant.name}-{target.app.name}")
+    # A new tag per build. With one tag re-pointed at each new image, 2 of 288 builds failed
+    # while exporting ("parent snapshot ... does not exist", a containerd-store race seen by
+    # others too). Old images of the target go at the next cold start.
+    built: list[str] = []
     for repetition in range(1, repetitions + 1):
         with prepared(target) as context:
             edits: dict[str, Callable[[], None]] = {
-                "cold": lambda: _cold_start(tag),
+                "cold": lambda: _cold_start(built),
                 "noop": lambda: None,
                 "code_change": lambda: make_code_change(context, target.app),
                 "dependency_change": lambda: make_dependency_file_change(context, variant.tool),
@@ -178,10 +181,14 @@ def measure_target(target: Target, repetitions: int, progress: Progress,
                 label = f"{target.name} {results.SCENARIOS[scenario]} ({repetition}/{repetitions})"
                 progress(label, None)
                 edit()
+
                 def show_step(line: str, label: str = label) -> None:
                     if match := STEP_LINE.match(line):
                         progress(label, match.group(1))
 
+                tag = docker.image_tag(f"measure-{variant.name}-{target.app.name}-"
+                                       f"{repetition}-{scenario}")
+                built.append(tag)
                 try:
                     build = docker.build(context, tag, on_line=show_step)
                 except BuildFailed as error:
@@ -193,9 +200,12 @@ def measure_target(target: Target, repetitions: int, progress: Progress,
     return record
 
 
-def _cold_start(tag: str) -> None:
+def _cold_start(built: list[str]) -> None:
     """Cold: no build cache, no cache mounts, no earlier image of this target; bases stay."""
-    subprocess.run(["docker", "image", "rm", "--force", tag], capture_output=True, check=False)
+    if built:
+        subprocess.run(["docker", "image", "rm", "--force", *built], capture_output=True,
+                       check=False)
+        built.clear()
     docker.prune_build_cache()
 
 
