@@ -5,7 +5,7 @@
 demo:          ## The main job: set up, measure every lesson for one tool, print the table, charts
 	scripts/demo
 
-measure:       ## The full benchmark (hours): rewrites docs/results/ and the docs' results tables
+measure:       ## The full benchmark (the longest command): rewrites docs/results/ and the docs' results tables
 	scripts/measure
 
 site:          ## The docs site (mkdocs, strict) into .buildlab/site

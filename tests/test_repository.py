@@ -314,6 +314,7 @@ def test_committed_results_cover_every_lesson_variant(manifest: Manifest) -> Non
     measured = {(b["lesson"], b["tool"]) for b in data["builds"] if b["app"] == data["primary_app"]}
     missing = [v.name for v in manifest.all_variants() if (v.lesson.id, v.tool) not in measured]
     assert data["complete"] and not missing, f"not in the committed results: {missing}"
+    assert data["repetitions"] >= 3, "the committed results are `make measure`'s 3 repetitions"
 
 
 def test_docs_site_builds_strict(tmp_path: Path) -> None:
