@@ -24,7 +24,7 @@ class BuildProgress:
                 self.console.print(f"measure: {label} ...", highlight=False, soft_wrap=True)
             return
         self.progress.update(self.task, description=label,
-                             step="" if step is None else step[:100])
+                             step="" if step is None else step[:60])
 
     def advance(self, builds: int) -> None:
         if self.progress is not None and self.task is not None:
@@ -37,7 +37,7 @@ def build_progress(total: int) -> Iterator[BuildProgress]:
     if not console.is_terminal:
         yield BuildProgress(None, None, console)
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    columns = (TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
                TimeElapsedColumn(), TextColumn("[dim]{task.fields[step]}"))
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("starting", total=total, step="")
