@@ -35,5 +35,5 @@ lint:          ## hadolint on every lesson Dockerfile
 clean:         ## Remove every container and image buildlab labelled
 	scripts/cli clean
 
-docs:          ## Regenerate the generated blocks (diffs, claims) in lesson READMEs
+docs:          ## Regenerate the generated blocks (diffs, claims, results) and the charts
 	scripts/cli docs

@@ -265,8 +265,7 @@ def bytecode_precompiled(ctx: ClaimContext) -> None:
 
 
 def second_app_serves(ctx: ClaimContext) -> None:
-    second = next(app for app in ctx.manifest.apps.values()
-                  if app.also_builds == ctx.variant.lesson.id)
+    second = ctx.manifest.second_apps(ctx.variant.lesson)[0]
     with scratch_copy(ctx.variant) as context:
         use_second_app(context, ctx.tool, ctx.app, second)
         tag = docker.build(context, ctx.tag(second.name)).tag

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from claims import CLAIM_CHECKS, ClaimContext
+from helpers import break_dockerfile
 
 from buildlab import docker
 from buildlab.engine import engine_answers
@@ -73,9 +74,7 @@ def test_image_lock_check_catches_a_stale_lock(tmp_path: Path, engine: None) -> 
 def test_a_failed_build_reports_the_failing_step(engine: None) -> None:
     variant = MANIFEST.all_variants()[-1]
     with scratch_copy(variant) as context:
-        dockerfile = context / "Dockerfile"
-        dockerfile.write_text(dockerfile.read_text().replace(
-            "\nWORKDIR", "\nRUN python -c \"raise SystemExit('no such package: boom')\"\nWORKDIR", 1))
+        break_dockerfile(context / "Dockerfile")
         with pytest.raises(BuildFailed) as failure:
             docker.build(context, docker.image_tag("failing-build"))
     assert "failed step:" in failure.value.detail

@@ -15,6 +15,7 @@ from packaging.requirements import Requirement
 
 from buildlab import sync
 from claims import CLAIM_CHECKS
+from helpers import run_cli
 from buildlab.lint import hadolint
 from buildlab.manifest import LockTarget, Manifest, Variant, load_manifest
 from buildlab.paths import LESSONS_DIR
@@ -231,13 +232,6 @@ def test_generated_doc_blocks_and_charts_are_fresh(manifest: Manifest) -> None:
     assert stale_docs(manifest, write=False) == [], "run `make docs`"
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    import os
-
-    return subprocess.run([sys.executable, "-m", "buildlab", *args], capture_output=True,
-                          text=True, env={**os.environ, **(env or {})}, timeout=60, check=False)
-
-
 @pytest.mark.parametrize(("args", "expected"), [
     (["build", "99", "uv"], "valid lessons: " + ", ".join(l.id for l in MANIFEST.lessons)),
     (["run", "01", "npm"], "valid variants: pip-tools, pipenv, poetry, uv"),
@@ -249,14 +243,14 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     (["relock", "--lesson", "nope"], "valid lessons:"),
 ])
 def test_unknown_names_exit_2_with_the_valid_ones(args: list[str], expected: str) -> None:
-    result = _cli(*args)
+    result = run_cli(*args)
     assert result.returncode == 2
     assert expected in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 def test_no_engine_is_one_clear_sentence() -> None:
-    result = _cli("build", "01", "uv", env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
+    result = run_cli("build", "01", "uv", env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
     assert result.returncode == 3
     assert result.stderr.startswith("buildlab: No Docker engine answers")
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -298,13 +292,10 @@ def test_summary_reports_median_and_range() -> None:
 
 
 def test_committed_results_match_their_schema() -> None:
-    from buildlab.results import COMMITTED_RESULTS, SCHEMA_FILE
+    from buildlab.results import COMMITTED_RESULTS, schema_problems
 
     assert COMMITTED_RESULTS.exists(), "no committed results: run `make measure`"
-    checker = Path(sys.executable).with_name("check-jsonschema")
-    result = subprocess.run([str(checker), "--schemafile", str(SCHEMA_FILE),
-                             str(COMMITTED_RESULTS)], capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert schema_problems(COMMITTED_RESULTS) == ""
 
 
 def test_committed_results_cover_every_lesson_variant(manifest: Manifest) -> None:
@@ -318,7 +309,7 @@ def test_committed_results_cover_every_lesson_variant(manifest: Manifest) -> Non
 
 
 def test_docs_site_builds_strict(tmp_path: Path) -> None:
-    result = _cli("site", "--site-dir", str(tmp_path / "site"))
+    result = run_cli("site", "--site-dir", str(tmp_path / "site"))
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "site" / "lessons" / "07-production" / "index.html").exists()
     assert (tmp_path / "site" / "docs" / "results" / "image-size.png").exists()

@@ -26,10 +26,8 @@ def fingerprint(data: results.Results) -> str:
 
 def drawn_from(path: Path) -> str | None:
     """The results fingerprint stored in a chart, None when absent or unreadable."""
-    try:
-        from PIL import Image  # matplotlib depends on Pillow
-    except ImportError:  # pragma: no cover
-        return None
+    from PIL import Image  # Pillow comes with matplotlib
+
     try:
         with Image.open(path) as picture:
             return picture.info.get(SOURCE_KEY)  # type: ignore[no-any-return]

@@ -75,8 +75,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="host: checks that need no Docker; image: those that run in the image")
     p.set_defaults(func=_check_locks)
 
-    p = sub.add_parser("docs", help="regenerate the generated blocks in lesson READMEs")
-    p.add_argument("--check", action="store_true", help="only report stale READMEs")
+    p = sub.add_parser("docs", help="regenerate the generated blocks in the docs, and the charts")
+    p.add_argument("--check", action="store_true", help="only report stale docs and charts")
     p.set_defaults(func=_docs)
 
     p = sub.add_parser("site", help="build the docs site with mkdocs --strict")
@@ -192,7 +192,7 @@ def _docs(args: argparse.Namespace) -> None:
 
     stale = stale_docs(load_manifest(), write=not args.check)
     if args.check and stale:
-        raise BuildlabError("generated README blocks are stale: run `make docs`",
+        raise BuildlabError("generated doc blocks or charts are stale: run `make docs`",
                             detail="\n".join(stale))
     for path in stale:
         print(f"docs: rewrote {path}")

@@ -121,18 +121,19 @@ class Manifest:
     def all_variants(self) -> list[Variant]:
         return [Variant(lesson, tool) for lesson in self.lessons for tool in lesson.variants]
 
+    def second_apps(self, lesson: Lesson) -> list[App]:
+        """Apps other than its own that a lesson is also built for (`also_builds`)."""
+        return [app for app in self.apps.values() if app.also_builds == lesson.id]
+
     def lock_targets(self, variants: list[Variant]) -> list[LockTarget]:
         """Each variant's lock, plus the second apps' locks for the lessons that build them."""
         targets = [LockTarget(v.name, v.tool, v.directory, v.lesson.base, v.lesson.hashed_locks)
                    for v in variants]
-        for app in self.apps.values():
-            if app.also_builds is None:
-                continue
-            for v in variants:
-                if v.lesson.id == app.also_builds:
-                    targets.append(LockTarget(f"apps/{app.name}/{v.tool}", v.tool,
-                                              app.source_dir / "manifests" / v.tool,
-                                              v.lesson.base, v.lesson.hashed_locks))
+        for v in variants:
+            targets += [LockTarget(f"apps/{app.name}/{v.tool}", v.tool,
+                                   app.source_dir / "manifests" / v.tool,
+                                   v.lesson.base, v.lesson.hashed_locks)
+                        for app in self.second_apps(v.lesson)]
         return targets
 
     def select(self, lessons: list[str] | None = None, tools: list[str] | None = None) -> list[Variant]:

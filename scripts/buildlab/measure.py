@@ -65,8 +65,7 @@ def select_targets(manifest: Manifest, lessons: list[str] | None, tools: list[st
     out = []
     for variant in manifest.select(lessons, tools):
         own = manifest.apps[variant.lesson.app]
-        candidates = [own] + [app for app in manifest.apps.values()
-                              if app.also_builds == variant.lesson.id]
+        candidates = [own, *manifest.second_apps(variant.lesson)]
         out += [Target(variant, app, own) for app in candidates if not apps or app.name in apps]
     if not out:
         raise UsageError("nothing to measure: no lesson builds that app with that variant")
@@ -165,7 +164,7 @@ def measure_target(target: Target, repetitions: int, progress: Progress,
         "tool_version": load_pins().tool(variant.tool), "base_images": base_images(variant),
         "runs": [],
     }
-    # A new tag per build. With one tag re-pointed at each new image, 2 of 288 builds failed
+    # A new tag per build. With one tag re-pointed at each new image, 2 of 432 builds failed
     # while exporting ("parent snapshot ... does not exist", a containerd-store race seen by
     # others too). Old images of the target go at the next cold start.
     built: list[str] = []
@@ -222,8 +221,6 @@ def new_results(manifest: Manifest, repetitions: int) -> results.Results:
 def measure(manifest: Manifest, targets: list[Target], *, repetitions: int, output: Path,
             progress: Progress, done: Callable[[int], None]) -> results.Results:
     """Measure every target; the results file is rewritten after each one."""
-    if repetitions < 1:
-        raise UsageError(f"--repeat must be 1 or more, not {repetitions}")
     require_engine()
     data = new_results(manifest, repetitions)
     try:

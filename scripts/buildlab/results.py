@@ -47,6 +47,17 @@ def load(path: Path) -> Results:
     return dict(data)
 
 
+def schema_problems(path: Path) -> str:
+    """What check-jsonschema finds wrong with a results file against SCHEMA_FILE ("" if none)."""
+    import subprocess
+    import sys
+
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    result = subprocess.run([str(checker), "--schemafile", str(SCHEMA_FILE), str(path)],
+                            capture_output=True, text=True, check=False)
+    return "" if result.returncode == 0 else (result.stdout + result.stderr).strip()
+
+
 def save(results: Results, path: Path) -> None:
     """Write atomically (a half-written file never replaces a good one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
