@@ -326,3 +326,19 @@ def test_tooling_is_typed_and_lint_clean(checker: list[str]) -> None:
     result = subprocess.run([str(tool), *checker[1:]], capture_output=True, text=True,
                             cwd=ROOT, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_engine_failure_is_not_reported_as_a_stale_lock(manifest: Manifest,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from buildlab import relock
+    from buildlab.errors import ContainerFailed
+
+    def engine_fails(*_: object, **__: object) -> str:
+        raise ContainerFailed("docker could not start a container of x (twice)")
+
+    monkeypatch.setattr(relock, "run_in_image", engine_fails)
+    monkeypatch.setattr(relock, "require_engine", lambda: None)
+    targets = [t for t in manifest.lock_targets(manifest.all_variants())
+               if TOOLS[t.tool].check_in_image]
+    with pytest.raises(ContainerFailed):
+        stale_locks(targets[:1], in_image=True)

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from buildlab import buildlog
-from buildlab.errors import BuildFailed, ContainerFailed
-from buildlab.proc import run
+from buildlab.errors import BuildFailed, BuildlabError, ContainerFailed
+from buildlab.proc import run, tail
 
 LABEL = "buildlab"
 SESSION_LABEL = "buildlab.session"
@@ -138,13 +138,31 @@ def prune_build_cache() -> None:
     run(["docker", "builder", "prune", "--all", "--force"], timeout=600)
 
 
+# `docker run` exits 125 when the engine could not run the container at all: the command never
+# started (a bad image name, or a transient runtime error such as "OCI runtime create failed").
+DOCKER_RUN_FAILED = 125
+
+
 def run_in_image(image: str, script: str, *, mount: Path, env: Mapping[str, str]) -> str:
-    """Run a shell script in a throw-away container with `mount` as its working directory."""
+    """Run a shell script in a throw-away container with `mount` as its working directory.
+
+    The script's own failure is a BuildlabError; the engine failing to start the container
+    is a ContainerFailed, after one more try (the script had not run, so a retry is safe)."""
     args = ["docker", "run", "--rm", *labels(), "--volume", f"{mount}:/project", "--workdir",
             "/project"]
     for key, value in env.items():
         args += ["--env", f"{key}={value}"]
-    return run([*args, image, "sh", "-c", script], timeout=1800).stdout
+    for _ in range(2):
+        result = run([*args, image, "sh", "-c", script], timeout=1800, check=False)
+        if result.returncode != DOCKER_RUN_FAILED:
+            break
+    if result.returncode == DOCKER_RUN_FAILED:
+        raise ContainerFailed(f"docker could not start a container of {image} (twice)",
+                              detail=result.stderr.strip())
+    if result.returncode != 0:
+        raise BuildlabError(f"command failed (exit {result.returncode}) in {image}: {script}",
+                            detail=tail(result.stdout + result.stderr))
+    return result.stdout
 
 
 @dataclass

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from buildlab.docker import run_in_image
 from buildlab.engine import require_engine
-from buildlab.errors import BuildlabError
+from buildlab.errors import BuildlabError, ContainerFailed
 from buildlab.manifest import LockTarget
 from buildlab.pins import load_pins
 from buildlab.proc import tail
@@ -86,6 +86,8 @@ def stale_locks(targets: list[LockTarget], *, in_image: bool) -> list[str]:
                 _in_image(image, members[0], check)
             else:
                 _on_host(check, members[0].directory)
+        except ContainerFailed:
+            raise  # the engine failed, not the lock: say so instead of "stale"
         except BuildlabError as exc:
             reason = (exc.detail or exc.message).strip().splitlines()[-1:] or [""]
             problems += [f"{m.name}: {tool.lock_file} is stale ({check.split(' && ')[-1]}: "
