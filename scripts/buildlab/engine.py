@@ -121,33 +121,31 @@ def _installed_engine_is_usable() -> bool:
 
 
 def _install_from_debian_stable(say: Callable[[str], None]) -> None:
-    """docker.io + docker-buildx from Debian's current stable suite, nothing else upgraded.
+    from buildlab.pins import load_pins
+
+    suite = load_pins().debian_suite
+    say(f"engine: installing docker.io and docker-buildx from Debian {suite} (apt)")
+    apt_install(["docker.io", "docker-cli", "docker-buildx"])
+
+
+def apt_install(packages: list[str]) -> None:
+    """Packages from Debian's current stable suite (pins.toml), nothing else upgraded.
 
     The suite is added at pin priority 100 and only the named packages are taken from it
     (`pkg/suite`), so apt keeps every other package, libc included, from the running release.
     """
     from buildlab.pins import load_pins
 
+    if not _can_use_apt():
+        raise EngineError(f"{', '.join(packages)} missing and this is not Debian as root: "
+                          "install them and run this again.")
     suite = load_pins().debian_suite
-    say(f"engine: installing docker.io and docker-buildx from Debian {suite} (apt)")
     APT_SOURCE.write_text(f"deb http://deb.debian.org/debian {suite} main\n")
     APT_PREFERENCES.write_text(f"Package: *\nPin: release n={suite}\nPin-Priority: 100\n")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run(["apt-get", "update", "-qq"], env=env, timeout=600)
-    run(
-        [
-            "apt-get",
-            "install",
-            "-y",
-            "-qq",
-            "--no-install-recommends",
-            f"docker.io/{suite}",
-            f"docker-cli/{suite}",
-            f"docker-buildx/{suite}",
-        ],
-        env=env,
-        timeout=1200,
-    )
+    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends",
+         *(f"{name}/{suite}" for name in packages)], env=env, timeout=1200)
 
 
 def _start_dockerd(say: Callable[[str], None]) -> None:

@@ -36,3 +36,9 @@ class ContainerFailed(BuildlabError):
     """The container exited or never answered; detail holds its logs."""
 
     exit_code = 5
+
+
+class PushFailed(BuildlabError):
+    """docker push to the local registry failed; detail holds its output."""
+
+    exit_code = 6

@@ -33,7 +33,11 @@ LOCAL_CA_DIR = Path("/usr/local/share/ca-certificates")
 SITE_DIR = "/opt/buildlab-stand-in"
 SITECUSTOMIZE = Path(__file__).parent / "stand_in_site" / "sitecustomize.py"
 
-SLIM_PACKAGES = ("python3", "python3-venv", "ca-certificates", "python-is-python3")
+# What the official slim image adds to debian:trixie-slim (ca-certificates, netbase, tzdata)
+# and what debian:trixie-slim has that debootstrap's minbase lacks (adduser), so that a
+# Dockerfile written for the real image (one that runs `adduser`) builds on the stand-in.
+SLIM_PACKAGES = ("python3", "python3-venv", "ca-certificates", "python-is-python3", "adduser",
+                 "netbase", "tzdata")
 # Like the official full image (buildpack-deps): compilers, VCS, download tools, -dev headers.
 FULL_EXTRA_PACKAGES = (
     "build-essential",
