@@ -1,6 +1,9 @@
 # Thin on purpose: every target runs one script or one buildlab command. Logic lives in
 # scripts/cli (a small typed package); scripts/bootstrap creates .venv from pins.toml.
-.PHONY: demo measure site test doctor list sync relock check-locks docs lint clean
+.PHONY: help demo measure site check test doctor list sync relock check-locks docs lint clean
+
+help:          ## This list (a bare `make` prints it and installs nothing)
+	@grep -E '^[a-z-]+: +##' $(MAKEFILE_LIST) | sed -E 's/: +## /\t/' | expand -t 16
 
 demo:          ## The main job: set up, measure every lesson for one tool, print the table, charts
 	scripts/demo
@@ -11,16 +14,19 @@ measure:       ## The full benchmark (the longest command): rewrites docs/result
 site:          ## The docs site (mkdocs, strict) into .buildlab/site
 	scripts/cli site
 
-test:          ## Set up, then run every test (fast tier and Docker tier)
+check:         ## The fast tier only (no Docker): manifest, lint, types, generated docs; seconds
+	scripts/check
+
+test:          ## Set up, then run every test: the fast tier first, then the Docker tier
 	scripts/test
 
-doctor:        ## A working Docker engine and the pinned base images (installs on Debian as root)
+doctor:        ## A Docker engine, the pinned base images, a local registry (installs on Debian as root)
 	scripts/cli doctor --fix
 
-list:          ## Lessons, variants and claims from lessons.toml
+list:          ## Lessons, tools, claims and peers from lessons.toml
 	scripts/cli list
 
-sync:          ## Copy apps/ into every variant folder
+sync:          ## Copy the primary app into every lesson folder
 	scripts/cli sync
 
 relock:        ## Regenerate every lock file inside its lesson's base image
@@ -32,7 +38,7 @@ check-locks:   ## Is every lock fresh, by its own tool's check?
 lint:          ## hadolint on every lesson Dockerfile
 	scripts/cli lint
 
-clean:         ## Remove every container and image buildlab labelled
+clean:         ## Remove every container and image buildlab labelled; empty the local registry
 	scripts/cli clean
 
 docs:          ## Regenerate the generated blocks (diffs, claims, results) and the charts

@@ -25,3 +25,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"skipped, and skips are failures in CI: {reason}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """What the claim tests measured on their way (requests served, stop times, digests)."""
+    from claims import FACTS
+
+    if FACTS:
+        terminalreporter.section("figures the claim tests measured")
+        for line in FACTS:
+            terminalreporter.write_line(line)

@@ -17,11 +17,11 @@ import pytest
 from claims import CLAIM_CHECKS, ClaimContext
 from helpers import break_dockerfile
 
-from buildlab import docker
+from buildlab import docker, registry
 from buildlab.engine import engine_answers
 from buildlab.errors import BuildFailed, BuildlabError
-from buildlab.manifest import LockTarget, Variant, load_manifest
-from buildlab.relock import stale_locks
+from buildlab.locks import stale_locks
+from buildlab.manifest import LockFolder, Variant, load_manifest
 from buildlab.scenarios import add_dependency, scratch_copy
 from buildlab.tools import TOOLS
 
@@ -35,8 +35,11 @@ CASES = [(v, claim) for v in MANIFEST.all_variants() for claim in v.lesson.claim
 def engine() -> Iterator[None]:
     if not engine_answers():
         pytest.skip("no Docker engine answers: run `make doctor`")
+    if not registry.answers():
+        pytest.skip(f"no image registry answers at {registry.ADDRESS}: run `make doctor`")
     yield
     docker.cleanup()
+    registry.empty()
 
 
 @pytest.fixture(scope="session")
@@ -53,11 +56,11 @@ def test_claim(variant: Variant, claim: str, builds: dict[str, docker.BuildResul
         pytest.fail(f"{exc.message}\n{exc.detail}", pytrace=False)
 
 
-@pytest.mark.parametrize("target", [t for t in MANIFEST.lock_targets(MANIFEST.all_variants())
-                                    if TOOLS[t.tool].check_in_image], ids=lambda t: t.name)
-def test_lock_is_fresh_by_its_tools_own_check_in_the_image(target: LockTarget,
+@pytest.mark.parametrize("folder", [f for f in MANIFEST.lock_folders(MANIFEST.all_variants())
+                                    if TOOLS[f.tool].check_in_image], ids=lambda f: f.name)
+def test_lock_is_fresh_by_its_tools_own_check_in_the_image(folder: LockFolder,
                                                            engine: None) -> None:
-    assert stale_locks([target], in_image=True) == []
+    assert stale_locks([folder], in_image=True) == []
 
 
 def test_image_lock_check_catches_a_stale_lock(tmp_path: Path, engine: None) -> None:
@@ -67,7 +70,7 @@ def test_image_lock_check_catches_a_stale_lock(tmp_path: Path, engine: None) -> 
     shutil.copytree(lesson.directory, tmp_path / lesson.id)
     variant = Variant(lesson, "uv", tmp_path)
     add_dependency(variant.directory, "uv")
-    problems = stale_locks(MANIFEST.lock_targets([variant]), in_image=True)
+    problems = stale_locks(MANIFEST.lock_folders([variant]), in_image=True)
     assert len(problems) == 1 and "uv.lock is stale" in problems[0]
 
 

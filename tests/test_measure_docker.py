@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import limits
 import pytest
 from helpers import break_dockerfile, run_cli
 
@@ -20,7 +21,7 @@ from buildlab import docker, results
 from buildlab.charts import CHARTS, drawn_from, fingerprint
 from buildlab.engine import engine_answers
 from buildlab.manifest import Variant, load_manifest
-from buildlab.measure import Target, measure
+from buildlab.measure import Subject, measure
 
 pytestmark = pytest.mark.docker
 MANIFEST = load_manifest()
@@ -39,7 +40,8 @@ def engine() -> None:
 def small_run(engine: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[
         subprocess.CompletedProcess[str], Path]:
     output = tmp_path_factory.mktemp("measure") / "results.json"
-    args = ["measure", "--variant", TOOL, "--repeat", "1", "--output", str(output)]
+    args = ["measure", "--tool", TOOL, "--app", MANIFEST.primary_app, "--repeat", "1",
+            "--output", str(output)]
     for lesson in SELECTION:
         args += ["--lesson", lesson]
     return run_cli(*args, timeout=1800), output
@@ -54,9 +56,10 @@ def _run(data: dict[str, Any], lesson: str, scenario: str) -> dict[str, Any]:
 
 
 def _install_step(run: dict[str, Any], lesson: str) -> dict[str, Any]:
-    needle = MANIFEST.lesson(lesson).dependency_step[TOOL]
-    (step,) = [s for s in run["steps"] if needle in s["step"]]
-    return dict(step)
+    from buildlab.tools import TOOLS
+
+    needle = TOOLS[TOOL].install_pattern
+    return dict(next(s for s in run["steps"] if needle in s["step"]))
 
 
 def test_measure_writes_results_table_and_charts(small_run: tuple[Any, Path]) -> None:
@@ -85,6 +88,11 @@ def test_measure_shows_what_each_lesson_promises(small_run: tuple[Any, Path]) ->
     assert not _install_step(_run(data, "06", "dependency_change"), "06")["cached"]
     sizes = {lesson: _run(data, lesson, "cold")["image"]["size_bytes"] for lesson in SELECTION}
     assert sizes["06"] < sizes["02"], sizes  # slim runtime stage against the full image
+    # What a push uploads after a code change: a reinstalled environment in 01, the code in 06.
+    pushed = {lesson: _run(data, lesson, "code_change")["pushed_bytes"] for lesson in SELECTION}
+    assert pushed["06"] * 100 < pushed["01"], pushed
+    # A no-op rebuild uploads no layer: only BuildKit's new provenance and the manifests.
+    assert _run(data, "06", "noop")["pushed_bytes"] < limits.PUSH_OVERHEAD_BYTES
 
 
 def test_a_failed_build_is_recorded_and_the_run_goes_on(engine: None, tmp_path: Path) -> None:
@@ -95,7 +103,7 @@ def test_a_failed_build_is_recorded_and_the_run_goes_on(engine: None, tmp_path: 
         shutil.copytree(lesson.directory / TOOL, tmp_path / lesson.id / TOOL)
         break_dockerfile(tmp_path / lesson.id / TOOL / "Dockerfile")
         app = MANIFEST.apps[lesson.app]
-        targets.append(Target(Variant(lesson, TOOL, tmp_path), app, app))
+        targets.append(Subject("lesson", lesson.id, Variant(lesson, TOOL, tmp_path), app, app))
     output = tmp_path / "results.json"
     steps: list[int] = []
     data = measure(MANIFEST, targets, repetitions=1, output=output,
@@ -114,7 +122,7 @@ def test_ctrl_c_leaves_no_container_image_or_temp_folder(engine: None, tmp_path:
     scratch.mkdir()
     env = {**os.environ, "BUILDLAB_SESSION": session, "TMPDIR": str(scratch)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "buildlab", "measure", "--lesson", "01", "--variant", TOOL,
+        [sys.executable, "-m", "buildlab", "measure", "--lesson", "01", "--tool", TOOL,
          "--repeat", "1", "--output", str(tmp_path / "r.json")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
         start_new_session=True)

@@ -17,10 +17,10 @@ from buildlab import sync
 from claims import CLAIM_CHECKS
 from helpers import run_cli
 from buildlab.lint import hadolint
-from buildlab.manifest import LockTarget, Manifest, Variant, load_manifest
+from buildlab.locks import stale_locks
+from buildlab.manifest import LockFolder, Manifest, Variant, load_manifest
 from buildlab.paths import LESSONS_DIR
 from buildlab.pins import load_pins
-from buildlab.relock import stale_locks
 from buildlab.scenarios import add_dependency
 from buildlab.tools import TOOLS
 
@@ -36,7 +36,7 @@ def test_manifest_matches_folders(manifest: Manifest) -> None:
     assert listed - on_disk == set(), "lessons in lessons.toml without a folder"
     for lesson in manifest.lessons:
         folders = {p.name for p in lesson.directory.iterdir() if p.is_dir()}
-        assert folders == set(lesson.variants), f"{lesson.id}: variant folders != manifest"
+        assert folders == set(lesson.tools), f"{lesson.id}: tool folders != manifest"
 
 
 def test_lesson_ids_are_numbered_in_order(manifest: Manifest) -> None:
@@ -48,15 +48,36 @@ def test_lesson_ids_are_numbered_in_order(manifest: Manifest) -> None:
 def test_manifest_references_exist(manifest: Manifest) -> None:
     pins = load_pins()
     assert manifest.primary_app in manifest.apps
+    assert set(manifest.peer_apps) <= set(manifest.apps)
     for lesson in manifest.lessons:
         assert lesson.app in manifest.apps
         assert lesson.base in pins.images, f"{lesson.id}: base {lesson.base!r} not in pins.toml"
-        assert set(lesson.variants) <= set(manifest.variants)
-        assert set(lesson.dependency_step) == set(lesson.variants)
+        assert set(lesson.tools) <= set(manifest.tools)
         assert set(lesson.claims) <= set(manifest.claims), f"{lesson.id}: unknown claim"
+        assert set(lesson.test_apps) | set(lesson.measure_apps) <= set(manifest.apps), lesson.id
     for app in manifest.apps.values():
         assert (app.source_dir / app.package / "__init__.py").exists()
         assert (app.source_dir / app.code_file).exists()
+    for peer in manifest.peers.values():
+        assert peer.tool in manifest.tools, peer.name
+        assert (peer.directory / "Dockerfile").is_file() and (peer.directory / ".dockerignore").is_file()
+    for variation in manifest.variations.values():
+        assert set(variation.tools) <= set(manifest.lesson(variation.lesson).tools)
+    from buildlab.results import SCENARIOS
+
+    metrics = {"size", *SCENARIOS}
+    for target in manifest.targets:
+        for ref in (target.of, target.to):
+            if ref is not None:
+                assert ref.metric in metrics and ref.app in manifest.apps, target.says
+                assert ref.peers or manifest.lesson(ref.lesson or ""), target.says
+        assert set(target.tools) <= set(manifest.tools), target.says
+
+
+def test_peer_folders_match_the_manifest(manifest: Manifest) -> None:
+    from buildlab.paths import PEERS_DIR
+
+    assert {p.name for p in PEERS_DIR.iterdir() if p.is_dir()} == set(manifest.peers)
 
 
 def test_every_claim_has_a_test_and_every_test_a_claim(manifest: Manifest) -> None:
@@ -88,7 +109,7 @@ def test_sync_reports_a_drifted_copy(tmp_path: Path, manifest: Manifest) -> None
     lesson = manifest.lessons[0]
     copy = tmp_path / lesson.id
     shutil.copytree(lesson.directory, copy)
-    variant = Variant(lesson, lesson.variants[0], tmp_path)
+    variant = Variant(lesson, lesson.tools[0], tmp_path)
     app = manifest.apps[lesson.app]
     (copy / variant.tool / app.code_file).write_text("# edited by hand\n")
     assert sync.drift(manifest, [variant]) == [
@@ -107,19 +128,16 @@ def _dependencies(path: Path, tool: str) -> dict[str, str]:
     return found
 
 
-APPS_IN_LESSONS = sorted({lesson.app for lesson in MANIFEST.lessons})
-
-
-@pytest.mark.parametrize("app", APPS_IN_LESSONS)
+@pytest.mark.parametrize("app", sorted(MANIFEST.apps))
 def test_tool_manifests_declare_the_same_dependencies(app: str) -> None:
-    manifests = MANIFEST.apps[app].source_dir / "manifests"
     declared = {
-        tool: _dependencies(manifests / tool / TOOLS[tool].manifest_files[0], tool)
-        for tool in MANIFEST.variants
+        tool: _dependencies(MANIFEST.apps[app].manifests_dir(tool) / TOOLS[tool].manifest_files[0],
+                            tool)
+        for tool in MANIFEST.tools
     }
-    first = declared[MANIFEST.variants[0]]
+    first = declared[MANIFEST.tools[0]]
     for tool, deps in declared.items():
-        assert deps == first, f"{tool} declares {deps}, {MANIFEST.variants[0]} declares {first}"
+        assert deps == first, f"{tool} declares {deps}, {MANIFEST.tools[0]} declares {first}"
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
@@ -156,16 +174,16 @@ def test_dockerfile_uses_pinned_versions(variant: Variant) -> None:
         assert (tool_package, pins.tool(tool_package)) in installs, "tool not pinned"
 
 
-LOCK_TARGETS = MANIFEST.lock_targets(VARIANTS)
+LOCK_FOLDERS = MANIFEST.lock_folders(VARIANTS)
 
 
-@pytest.mark.parametrize("target", [t for t in LOCK_TARGETS if not TOOLS[t.tool].check_in_image],
-                         ids=lambda t: t.name)
-def test_lock_is_fresh_by_its_tools_own_check(target: LockTarget) -> None:
-    assert stale_locks([target], in_image=False) == []
+@pytest.mark.parametrize("folder", [f for f in LOCK_FOLDERS if not TOOLS[f.tool].check_in_image],
+                         ids=lambda f: f.name)
+def test_lock_is_fresh_by_its_tools_own_check(folder: LockFolder) -> None:
+    assert stale_locks([folder], in_image=False) == []
 
 
-@pytest.mark.parametrize("variant", [v for v in VARIANTS if v.lesson.number >= 7],
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v.lesson.production],
                          ids=lambda v: v.name)
 def test_production_cmd_is_the_one_in_the_manifest(variant: Variant) -> None:
     cmd = MANIFEST.apps[variant.lesson.app].production_cmd
@@ -173,15 +191,16 @@ def test_production_cmd_is_the_one_in_the_manifest(variant: Variant) -> None:
     assert re.findall(r"^CMD (.*)$", text, flags=re.MULTILINE) == [json.dumps(list(cmd))]
 
 
-def test_second_app_has_a_manifest_and_lock_per_tool(manifest: Manifest) -> None:
-    second = [app for app in manifest.apps.values() if app.also_builds]
-    assert second, "no app is built a second time"
-    for app in second:
-        lesson = manifest.lesson(app.also_builds or "")
-        for tool in lesson.variants:
-            folder = app.source_dir / "manifests" / tool
-            names = [*TOOLS[tool].manifest_files, TOOLS[tool].lock_file]
-            assert all((folder / name).is_file() for name in names), f"{folder} lacks {names}"
+def test_other_apps_have_a_manifest_and_lock_per_tool(manifest: Manifest) -> None:
+    from buildlab.locks import lock_path
+
+    folders = [f for f in manifest.lock_folders(manifest.all_variants())
+               if f.name.startswith("apps/")]
+    assert folders, "no lesson builds another app"
+    for folder in folders:
+        names = TOOLS[folder.tool].manifest_files
+        assert all((folder.directory / name).is_file() for name in names), folder.name
+        assert lock_path(folder).is_file(), f"{folder.name}: no lock: run `make relock`"
 
 
 def test_host_lock_check_catches_a_stale_lock(tmp_path: Path, manifest: Manifest) -> None:
@@ -192,7 +211,7 @@ def test_host_lock_check_catches_a_stale_lock(tmp_path: Path, manifest: Manifest
         variant = Variant(lesson, tool, tmp_path)
         add_dependency(variant.directory, tool)
         stale.append(variant)
-    problems = stale_locks(manifest.lock_targets(stale), in_image=False)
+    problems = stale_locks(manifest.lock_folders(stale), in_image=False)
     assert [p.split(":")[0] for p in problems] == [v.name for v in stale]
 
 
@@ -234,10 +253,11 @@ def test_generated_doc_blocks_and_charts_are_fresh(manifest: Manifest) -> None:
 
 @pytest.mark.parametrize(("args", "expected"), [
     (["build", "99", "uv"], "valid lessons: " + ", ".join(l.id for l in MANIFEST.lessons)),
-    (["run", "01", "npm"], "valid variants: pip-tools, pipenv, poetry, uv"),
-    (["measure", "--variant", "conda"], "valid variants: pip-tools, pipenv, poetry, uv"),
+    (["run", "01", "npm"], "valid tools: pip-tools, pipenv, poetry, uv"),
+    (["measure", "--tool", "conda"], "valid tools: pip-tools, pipenv, poetry, uv"),
     (["measure", "--lesson", "42"], "valid lessons: "),
     (["measure", "--app", "django"], "valid apps: " + ", ".join(MANIFEST.apps)),
+    (["measure", "--peer", "cookiecutter"], "valid peers: " + ", ".join(MANIFEST.peers)),
     (["measure", "--app", "fastapi", "--lesson", "01"], "nothing to measure"),
     (["measure", "--repeat", "0"], "--repeat must be 1 or more"),
     (["relock", "--lesson", "nope"], "valid lessons:"),
@@ -266,20 +286,26 @@ def test_build_log_parser_finds_cached_and_failed_steps() -> None:
     ])
     steps = buildlog.parse(log)
     assert [s.cached for s in steps] == [True, False, False]
-    assert buildlog.find_step(steps, "uv sync").seconds == 1.5
+    assert buildlog.first_step(steps, "uv sync").seconds == 1.5
     assert "failed step: [4/4] RUN false" in buildlog.failure_summary(log, steps)
 
 
-def test_measure_selects_lessons_tools_and_apps_from_the_manifest(manifest: Manifest) -> None:
-    from buildlab.measure import select_targets
+def test_measure_selects_lessons_tools_apps_and_peers_from_the_manifest(
+        manifest: Manifest) -> None:
+    from buildlab.measure import select_subjects
 
-    everything = select_targets(manifest, None, None, None)
-    assert len([t for t in everything if t.primary]) == len(manifest.all_variants())
-    second = [t for t in everything if not t.primary]
-    assert second and {t.variant.lesson.id for t in second} == {
-        app.also_builds for app in manifest.apps.values() if app.also_builds}
-    only = select_targets(manifest, ["07"], ["uv"], ["fastapi"])
-    assert [(t.variant.name, t.app.name) for t in only] == [("07-production/uv", "fastapi")]
+    everything = select_subjects(manifest, lessons=None, tools=None, apps=None, peers=None)
+    lessons = [s for s in everything if s.kind == "lesson"]
+    assert len([s for s in lessons if s.app == s.own_app]) == len(manifest.all_variants())
+    assert {(s.name, s.app.name) for s in lessons if s.app != s.own_app} == {
+        (lesson.id, app) for lesson in manifest.lessons for app in lesson.measure_apps}
+    peers = [s for s in everything if s.kind == "peer"]
+    assert len(peers) == len(manifest.peers) * len(manifest.peer_apps)
+    assert [s.kind for s in everything if s.kind == "variation"]
+    only = select_subjects(manifest, lessons=["07"], tools=["uv"], apps=["fastapi"], peers=None)
+    assert [(s.variant.name, s.app.name) for s in only] == [("07-production/uv", "fastapi")]
+    one_peer = select_subjects(manifest, lessons=None, tools=None, apps=None, peers=["uv-example"])
+    assert {(s.kind, s.name) for s in one_peer} == {("peer", "uv-example")}
 
 
 def test_summary_reports_median_and_range() -> None:
@@ -298,12 +324,21 @@ def test_committed_results_match_their_schema() -> None:
     assert schema_problems(COMMITTED_RESULTS) == ""
 
 
-def test_committed_results_cover_every_lesson_variant(manifest: Manifest) -> None:
+def test_committed_results_cover_every_subject(manifest: Manifest) -> None:
+    """Every lesson in every tool and app, every peer and variation: 3 rounds, pushes counted."""
+    from buildlab.measure import select_subjects
     from buildlab.results import COMMITTED_RESULTS, load
 
     data = load(COMMITTED_RESULTS)
-    measured = {(b["lesson"], b["tool"]) for b in data["builds"] if b["app"] == data["primary_app"]}
-    missing = [v.name for v in manifest.all_variants() if (v.lesson.id, v.tool) not in measured]
+    measured = {(b["kind"], b["lesson"], b["tool"], b["app"]): b for b in data["builds"]}
+    missing = []
+    for subject in select_subjects(manifest, lessons=None, tools=None, apps=None, peers=None):
+        build = measured.get((subject.kind, subject.name, subject.tool, subject.app.name))
+        if build is None or {r["repetition"] for r in build["runs"]} != {1, 2, 3}:
+            missing.append(subject.label)
+        elif "code_bytes" not in build or (subject.times_startup and
+                                           "startup_import_ms" not in build):
+            missing.append(f"{subject.label} (code size or start-up)")
     assert data["complete"] and not missing, f"not in the committed results: {missing}"
     assert data["repetitions"] >= 3, "the committed results are `make measure`'s 3 repetitions"
 
@@ -330,15 +365,46 @@ def test_tooling_is_typed_and_lint_clean(checker: list[str]) -> None:
 
 def test_an_engine_failure_is_not_reported_as_a_stale_lock(manifest: Manifest,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from buildlab import relock
+    from buildlab import locks
     from buildlab.errors import ContainerFailed
 
     def engine_fails(*_: object, **__: object) -> str:
         raise ContainerFailed("docker could not start a container of x (twice)")
 
-    monkeypatch.setattr(relock, "run_in_image", engine_fails)
-    monkeypatch.setattr(relock, "require_engine", lambda: None)
-    targets = [t for t in manifest.lock_targets(manifest.all_variants())
-               if TOOLS[t.tool].check_in_image]
+    monkeypatch.setattr(locks, "run_in_image", engine_fails)
+    monkeypatch.setattr(locks, "require_engine", lambda: None)
+    folders = [f for f in manifest.lock_folders(manifest.all_variants())
+               if TOOLS[f.tool].check_in_image]
     with pytest.raises(ContainerFailed):
-        stale_locks(targets[:1], in_image=True)
+        stale_locks(folders[:1], in_image=True)
+
+
+def _commands_in_markdown() -> list[tuple[str, str, str]]:
+    """(file, "make"/"cli", name) for every `make X`, `scripts/cli X` and `buildlab X` written
+    as code (inline or in a fenced block) in the repository's Markdown."""
+    from buildlab.paths import ROOT
+
+    found = []
+    pattern = re.compile(r"\b(make|scripts/cli|buildlab)\s+([a-z][a-z-]*)")
+    for path in [ROOT / "README.md", *ROOT.glob("docs/*.md"), *ROOT.glob("lessons/*/README.md"),
+                 *ROOT.glob("peers/*.md")]:
+        text = path.read_text()
+        code = re.findall(r"```.*?```", text, flags=re.S) + re.findall(r"`[^`\n]+`", text)
+        for span in code:
+            for tool, name in pattern.findall(span):
+                found.append((str(path.relative_to(ROOT)), "make" if tool == "make" else "cli",
+                              name))
+    return found
+
+
+def test_every_command_the_docs_name_exists() -> None:
+    from buildlab.cli import _parser
+    from buildlab.paths import ROOT
+
+    targets = set(re.findall(r"^([a-z][a-z-]*):", (ROOT / "Makefile").read_text(), flags=re.M))
+    commands = set(_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    found = _commands_in_markdown()
+    assert found, "no command found in the Markdown: the pattern is wrong"
+    wrong = [f"{path}: {kind} {name}" for path, kind, name in found
+             if name not in (targets if kind == "make" else commands)]
+    assert not wrong, f"named in the docs, but no such make target or command: {wrong}"

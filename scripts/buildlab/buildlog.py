@@ -65,6 +65,15 @@ def find_step(steps: list[Step], needle: str) -> Step:
     return found[0]
 
 
+def first_step(steps: list[Step], needle: str) -> Step:
+    """The first instruction whose text contains `needle` (a ValueError when none does)."""
+    found = [s for s in instructions(steps) if needle in s.instruction]
+    if not found:
+        names = "; ".join(s.instruction for s in instructions(steps))
+        raise ValueError(f"no build step contains {needle!r} (steps: {names})")
+    return found[0]
+
+
 def failure_summary(log: str, steps: list[Step], lines: int = 30) -> str:
     """The failing step and the tail of its output, for a one-screen error report."""
     for step in steps:

@@ -16,6 +16,7 @@ CHARTS = {
     "image-size.png": "Image size per lesson and tool",
     "rebuild-times.png": "Rebuild after a code change and after a dependency-file change",
     "cold-build.png": "Cold build per lesson and tool",
+    "pushed-bytes.png": "What a push uploads after a code change (compressed, log scale)",
 }
 SOURCE_KEY = "buildlab-results-sha256"
 
@@ -61,18 +62,26 @@ def render(data: results.Results, directory: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    primary = [b for b in data["builds"] if b["app"] == data["primary_app"]]
+    primary = [b for b in data["builds"]
+               if b["app"] == data["primary_app"] and b["kind"] == "lesson"]
     lessons = list(dict.fromkeys(b["lesson"] for b in primary))
     tools = list(dict.fromkeys(b["tool"] for b in primary))
 
     def scenario(name: str) -> dict[tuple[str, str], float | None]:
         return {(b["lesson"], b["tool"]): results.summary(b, name).median for b in primary}
 
+    pushed: dict[tuple[str, str], float | None] = {}
+    for build in primary:
+        median = results.summary(build, "code_change").pushed_median
+        pushed[(build["lesson"], build["tool"])] = None if median is None else median / 1e6
+
     sizes: dict[tuple[str, str], float | None] = {}
     for build in primary:
         size = results.size_of(build)
         sizes[(build["lesson"], build["tool"])] = None if size is None else size / 1e6
 
+    if not primary:
+        return []  # a run of peers or other apps only: nothing per lesson to draw
     directory.mkdir(parents=True, exist_ok=True)
     metadata = {"Software": None, SOURCE_KEY: fingerprint(data)}
     caption = results.machine_line(data)
@@ -89,6 +98,9 @@ def render(data: results.Results, directory: Path) -> list[Path]:
             fig, ax = plt.subplots(figsize=(9, 4.2))
             if name == "image-size.png":
                 _grouped_bars(ax, lessons, tools, sizes, "MB (uncompressed)")
+            elif name == "pushed-bytes.png":
+                _grouped_bars(ax, lessons, tools, pushed, "MB (median)")
+                ax.set_yscale("log")
             else:
                 _grouped_bars(ax, lessons, tools, scenario("cold"), "seconds (median)")
             ax.legend(title="tool")

@@ -40,33 +40,34 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="buildlab", description=__doc__)
     sub = parser.add_subparsers(required=True, parser_class=_Parser, metavar="COMMAND")
 
-    p = sub.add_parser("list", help="lessons, variants, apps and claims from lessons.toml")
+    p = sub.add_parser("list", help="lessons, tools, apps, claims and peers from lessons.toml")
     p.set_defaults(func=_list)
 
     p = sub.add_parser("doctor", help="check (or --fix) the Docker engine and base images")
     p.add_argument("--fix", action="store_true", help="start or install what is missing")
     p.set_defaults(func=_doctor)
 
-    p = sub.add_parser("build", help="build one lesson variant")
+    p = sub.add_parser("build", help="build one lesson in one tool")
     p.add_argument("lesson")
-    p.add_argument("variant")
+    p.add_argument("tool")
     p.add_argument("--keep", action="store_true", help="keep the image (prints its tag)")
     p.set_defaults(func=_build)
 
-    p = sub.add_parser("run", help="build, start and probe one lesson variant, then clean up")
+    p = sub.add_parser("run", help="build, start and probe one lesson in one tool, then clean up")
     p.add_argument("lesson")
-    p.add_argument("variant")
+    p.add_argument("tool")
     p.add_argument("--keep-running", action="store_true",
                    help="keep serving until Ctrl-C (then remove everything)")
     p.set_defaults(func=_run)
 
-    p = sub.add_parser("sync", help="copy apps/ into the variant folders (--check: only compare)")
+    p = sub.add_parser("sync", help="copy the primary app into every lesson folder (--check: only "
+                                    "compare)")
     p.add_argument("--check", action="store_true")
     p.set_defaults(func=_sync)
 
     p = sub.add_parser("relock", help="regenerate lock files inside each lesson's base image")
     p.add_argument("--lesson", action="append", help="only this lesson (repeatable)")
-    p.add_argument("--variant", action="append", help="only this variant (repeatable)")
+    p.add_argument("--tool", action="append", help="only this tool (repeatable)")
     p.add_argument("--upgrade", action="store_true", help="ignore existing pins")
     p.set_defaults(func=_relock)
 
@@ -86,14 +87,20 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lint", help="hadolint every lesson Dockerfile")
     p.set_defaults(func=_lint)
 
-    p = sub.add_parser("clean", help="remove every container and image buildlab labelled")
+    p = sub.add_parser("clean", help="remove every container and image buildlab labelled, and "
+                                     "empty the local registry")
     p.set_defaults(func=_clean)
 
     p = sub.add_parser("measure", help="the build-behaviour benchmark: results JSON, table, charts")
-    p.add_argument("--lesson", action="append", help="only this lesson (repeatable)")
-    p.add_argument("--variant", action="append", help="only this tool (repeatable)")
+    p.add_argument("--lesson", action="append",
+                   help="only this lesson (repeatable; peers then only when named too)")
+    p.add_argument("--peer", action="append",
+                   help="only this peer (repeatable; lessons then only when named too)")
+    p.add_argument("--tool", action="append", help="only this tool (repeatable)")
     p.add_argument("--app", action="append", help="only this app (repeatable)")
     p.add_argument("--repeat", type=int, default=3, help="runs per scenario (default 3)")
+    p.add_argument("--resume", action="store_true",
+                   help="keep what the results file holds; measure only what it lacks")
     p.add_argument("--output", type=Path, default=DEFAULT_RESULTS,
                    help=f"results file to write (default {DEFAULT_RESULTS.relative_to(ROOT)}); "
                         "charts go next to it")
@@ -105,9 +112,11 @@ def _list(_: argparse.Namespace) -> None:
     manifest = load_manifest()
     for lesson in manifest.lessons:
         print(f"{lesson.id}  {lesson.title}  (app: {lesson.app}, base: {lesson.base})")
-        print(f"    variants: {', '.join(lesson.variants)}")
+        print(f"    tools: {', '.join(lesson.tools)}")
         for claim in lesson.claims:
             print(f"    claim {claim}: {manifest.claims[claim].says}")
+    for peer in manifest.peers.values():
+        print(f"peer {peer.name}  {peer.title}  ({peer.tool}; {peer.source})")
 
 
 def _doctor(args: argparse.Namespace) -> None:
@@ -120,7 +129,7 @@ def _build(args: argparse.Namespace) -> None:
     from buildlab import docker
     from buildlab.engine import require_engine
 
-    variant = load_manifest().variant(args.lesson, args.variant)
+    variant = load_manifest().variant(args.lesson, args.tool)
     require_engine()
     try:
         result = docker.build(variant.directory, docker.image_tag(variant.name))
@@ -140,7 +149,7 @@ def _run(args: argparse.Namespace) -> None:
     from buildlab.probe import build_and_probe
 
     manifest = load_manifest()
-    variant = manifest.variant(args.lesson, args.variant)
+    variant = manifest.variant(args.lesson, args.tool)
     require_engine()
     try:
         build_and_probe(manifest, variant, keep_running=args.keep_running)
@@ -166,21 +175,20 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _relock(args: argparse.Namespace) -> None:
-    from buildlab.relock import relock
+    from buildlab.locks import relock
 
     manifest = load_manifest()
-    relock(manifest.lock_targets(manifest.select(args.lesson, args.variant)),
-           upgrade=args.upgrade)
+    relock(manifest.lock_folders(manifest.select(args.lesson, args.tool)), upgrade=args.upgrade)
 
 
 def _check_locks(args: argparse.Namespace) -> None:
-    from buildlab.relock import stale_locks
+    from buildlab.locks import stale_locks
 
     manifest = load_manifest()
-    targets = manifest.lock_targets(manifest.all_variants())
+    folders = manifest.lock_folders(manifest.all_variants())
     problems = []
     for in_image in {"host": [False], "image": [True], "all": [False, True]}[args.where]:
-        problems += stale_locks(targets, in_image=in_image)
+        problems += stale_locks(folders, in_image=in_image)
     if problems:
         raise BuildlabError(f"{len(problems)} stale lock(s): run `make relock`",
                             detail="\n".join(problems))
@@ -230,33 +238,39 @@ def _clean(_: argparse.Namespace) -> None:
     from buildlab import docker
     from buildlab.engine import require_engine
 
+    from buildlab import registry
+
     require_engine()
     docker.cleanup(session=None)
-    print("clean: removed every container and image labelled buildlab=1")
+    registry.empty()
+    print("clean: removed every container and image labelled buildlab=1; emptied the registry")
 
 
 def _measure(args: argparse.Namespace) -> None:
     from buildlab import charts, results
-    from buildlab.measure import failures, measure, select_targets
+    from buildlab.measure import failures, measure, select_subjects
     from buildlab.progress import build_progress
 
     manifest = load_manifest()
-    targets = select_targets(manifest, args.lesson, args.variant, args.app)
+    subjects = select_subjects(manifest, lessons=args.lesson, tools=args.tool, apps=args.app,
+                               peers=args.peer)
     if args.repeat < 1:
         raise UsageError(f"--repeat must be 1 or more, not {args.repeat}")
-    total = len(targets) * args.repeat * len(results.SCENARIOS)
-    print(f"measure: {len(targets)} build target(s) x {len(results.SCENARIOS)} scenarios x "
+    total = len(subjects) * args.repeat * len(results.SCENARIOS)
+    print(f"measure: {len(subjects)} subject(s) x {len(results.SCENARIOS)} scenarios x "
           f"{args.repeat} repetition(s) = {total} builds", flush=True)
     with build_progress(total) as shown:
-        data = measure(manifest, targets, repetitions=args.repeat, output=args.output,
-                       progress=shown.show, done=shown.advance)
+        data = measure(manifest, subjects, repetitions=args.repeat, output=args.output,
+                       progress=shown.show, done=shown.advance, resume=args.resume)
     print()
     print(results.provenance(data))
-    print()
-    print(results.builds_table(data), end="")
+    for kind in dict.fromkeys(build["kind"] for build in data["builds"]):
+        print()
+        print(results.builds_table(data, kind=kind), end="")
     written = charts.render(data, args.output.parent)
     print()
-    print(f"measure: wrote {args.output} and {', '.join(str(p) for p in written)}")
+    drawn = f" and {', '.join(str(p) for p in written)}" if written else ""
+    print(f"measure: wrote {args.output}{drawn}")
     failed = failures(data)
     if failed:
         raise BuildlabError(f"{len(failed)} build(s) failed (recorded in {args.output})",

@@ -67,7 +67,7 @@ def build(context: Path, tag: str, *, extra_args: list[str] | None = None,
     start = time.monotonic()
     lines: list[str] = []
     with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          env=BUILD_ENV, errors="replace") as process:
+                          env=BUILD_ENV, errors="replace", stdin=subprocess.DEVNULL) as process:
         timer = threading.Timer(timeout, process.kill)
         timer.start()
         try:

@@ -44,14 +44,14 @@ def _diff(old: Path, new: Path, old_name: str, new_name: str) -> str:
 
 
 def changes_block(manifest: Manifest, lesson: Lesson) -> str:
-    links = " · ".join(f"[{tool}]({tool}/Dockerfile)" for tool in lesson.variants)
+    links = " · ".join(f"[{tool}]({tool}/Dockerfile)" for tool in lesson.tools)
     out = [f"The Dockerfiles: {links}", ""]
     index = manifest.lessons.index(lesson)
     if index == 0:
         out.append("This is the first lesson: there is nothing to compare with yet.")
         return "\n".join(out) + "\n"
     previous = manifest.lessons[index - 1]
-    for position, tool in enumerate(lesson.variants):
+    for position, tool in enumerate(lesson.tools):
         diff = _diff(previous.directory / tool / "Dockerfile", lesson.directory / tool / "Dockerfile",
                      f"{previous.id}/{tool}/Dockerfile", f"{lesson.id}/{tool}/Dockerfile")
         fence = f"```diff\n{diff}\n```"
@@ -80,7 +80,7 @@ def lesson_results_block(lesson: Lesson) -> str:
 
 def overview_block(manifest: Manifest) -> str:
     lessons = [lesson.id for lesson in manifest.lessons]
-    tools = list(manifest.variants)
+    tools = list(manifest.tools)
 
     def render(data: results.Results) -> str:
         parts = []
@@ -95,7 +95,7 @@ def overview_block(manifest: Manifest) -> str:
 
 
 def results_page_block(manifest: Manifest) -> str:
-    tools = list(manifest.variants)
+    tools = list(manifest.tools)
 
     def render(data: results.Results) -> str:
         from buildlab.charts import CHARTS
@@ -103,10 +103,71 @@ def results_page_block(manifest: Manifest) -> str:
         state = "" if data["complete"] else "\n**This run did not finish: some rows are missing.**\n"
         charts = [f"![{title}](results/{name})" for name, title in CHARTS.items()]
         return "\n".join([
-            state, "### Targets: lesson 07 against lesson 01, per tool", "",
-            results.targets_table(data, tools), "### Charts", "", *charts, "",
-            "### Every build", "", results.builds_table(data),
+            state, "### Targets, per tool", "",
+            "From lessons.toml's `[[targets]]`; a missed one is explained in its lesson's "
+            "README.", "",
+            results.targets_table(data, manifest.targets, tools), "### Charts", "", *charts, "",
+            "### Every lesson build", "", results.builds_table(data),
+            "### Every peer build", "", results.builds_table(data, kind="peer"),
+            "### Variations", "", results.builds_table(data, kind="variation"),
         ])
+
+    return _with_results(render)
+
+
+def compared_lesson(manifest: Manifest) -> Lesson:
+    """The lesson the peers are measured against: the first production lesson (07)."""
+    return next(lesson for lesson in manifest.lessons if lesson.production)
+
+
+def peers_block(manifest: Manifest, lesson: Lesson) -> str:
+    titles = {peer.name: f"[{peer.title}]({peer.source})" for peer in manifest.peers.values()}
+
+    def render(data: results.Results) -> str:
+        parts = []
+        for name in manifest.peer_apps:
+            app = manifest.apps[name]
+            parts += [f"**{app.title}**", "",
+                      results.peers_table(data, lesson.id, name, titles)]
+        return "\n".join(parts)
+
+    return _with_results(render)
+
+
+def bytecode_block(manifest: Manifest, lesson: Lesson) -> str:
+    """What compiling the app's own code costs at build and at start-up, from the results."""
+
+    def render(data: results.Results) -> str:
+        lines = []
+        for variation in manifest.variations.values():
+            if variation.lesson != lesson.id:
+                continue
+            for tool in variation.tools:
+                without = results.find(data, lesson.id, tool, manifest.primary_app)
+                with_ = results.find(data, f"{lesson.id}+{variation.name}", tool,
+                                     manifest.primary_app, kind="variation")
+                if without is None or with_ is None:
+                    continue
+                a = results.summary(without, "code_change")
+                b = results.summary(with_, "code_change")
+                lines.append(
+                    f"- **At build** ({tool}, {manifest.apps[manifest.primary_app].title}): a "
+                    f"code change rebuilt in {a.text()} s as the lesson stands, and in "
+                    f"{b.text()} s with one more step after the code's `COPY` that compiles it "
+                    f"(`{variation.add_after_code}`).")
+        for name in dict.fromkeys([manifest.primary_app, *lesson.measure_apps]):
+            for tool in lesson.tools:
+                build = results.find(data, lesson.id, tool, name)
+                found = None if build is None else build.get("startup_import_ms")
+                if found:
+                    lines.append(
+                        f"- **At start-up** ({tool}, {manifest.apps[name].title}): importing "
+                        f"the app in a fresh interpreter took {found['as_built']:.0f} ms as "
+                        f"built (dependencies compiled, the app's own code not), "
+                        f"{found['all_bytecode']:.0f} ms with byte-code for every module, and "
+                        f"{found['no_bytecode']:.0f} ms with none.")
+                    break
+        return "\n".join(lines) + "\n" if lines else "Not measured yet: run `make measure`.\n"
 
     return _with_results(render)
 
@@ -120,12 +181,17 @@ class Document:
 def documents(manifest: Manifest) -> list[Document]:
     docs = [Document(TOP_README, {"results-overview": lambda: overview_block(manifest)}),
             Document(RESULTS_PAGE, {"results": lambda: results_page_block(manifest)})]
+    compared = compared_lesson(manifest)
     for lesson in manifest.lessons:
-        docs.append(Document(lesson.directory / "README.md", {
+        blocks: dict[str, Callable[[], str]] = {
             "changes": lambda lesson=lesson: changes_block(manifest, lesson),  # type: ignore[misc]
             "claims": lambda lesson=lesson: claims_block(manifest, lesson),  # type: ignore[misc]
             "results": lambda lesson=lesson: lesson_results_block(lesson),  # type: ignore[misc]
-        }))
+        }
+        if lesson == compared:
+            blocks["peers"] = lambda lesson=lesson: peers_block(manifest, lesson)  # type: ignore[misc]
+            blocks["bytecode"] = lambda lesson=lesson: bytecode_block(manifest, lesson)  # type: ignore[misc]
+        docs.append(Document(lesson.directory / "README.md", blocks))
     return docs
 
 

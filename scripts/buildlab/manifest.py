@@ -1,4 +1,9 @@
-"""The course manifest (lessons.toml): lessons, variants, apps and claims, typed."""
+"""The course manifest (lessons.toml): lessons, tools, apps, claims, peers and targets, typed.
+
+Words used with one meaning each: a *tool* is a dependency tool (pip-tools, pipenv, Poetry,
+uv); a *variant* is one lesson in one tool (a build context folder); a *peer* is a public
+recipe we measure against; a *target* is a performance target the results page evaluates.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from buildlab.errors import UsageError
-from buildlab.paths import APPS_DIR, LESSONS_DIR, MANIFEST_FILE
+from buildlab.errors import BuildlabError, UsageError
+from buildlab.paths import APPS_DIR, LESSONS_DIR, MANIFEST_FILE, PEERS_DIR
+
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -30,11 +37,15 @@ class App:
     probe: Probe
     code_file: str
     production_cmd: tuple[str, ...]  # the exec-form CMD of the production lessons
-    also_builds: str | None = None  # a lesson whose test builds this app too (second app)
 
     @property
     def source_dir(self) -> Path:
         return APPS_DIR / self.name
+
+    def manifests_dir(self, tool: str) -> Path:
+        """Where this app keeps its manifest and lock for one tool (apps other than the
+        primary one, which `buildlab sync` copies into the lesson folders)."""
+        return self.source_dir / "manifests" / tool
 
 
 @dataclass(frozen=True)
@@ -49,11 +60,13 @@ class Lesson:
     title: str
     app: str
     base: str
-    variants: tuple[str, ...]
+    tools: tuple[str, ...]
     claims: tuple[str, ...]
-    dependency_step: dict[str, str]
     hashed_locks: bool = False  # pip-compile --generate-hashes from this lesson on
     builder: str | None = None  # image key of the builder stage (multi-stage lessons)
+    production: bool = False  # its CMD is the app's production_cmd
+    test_apps: tuple[str, ...] = ()  # other apps the claim tests build with it
+    measure_apps: tuple[str, ...] = ()  # other apps `buildlab measure` builds it with
 
     @property
     def number(self) -> int:
@@ -82,23 +95,79 @@ class Variant:
 
 
 @dataclass(frozen=True)
-class LockTarget:
-    """A folder holding one tool's manifest and lock, locked in `image_key`'s image."""
+class Peer:
+    """A public recipe, written here as peers/NAME/Dockerfile, built on the app files of the
+    lesson folder of its tool (`context_lesson`)."""
+
+    name: str
+    title: str
+    source: str
+    tool: str
+
+    @property
+    def directory(self) -> Path:
+        return PEERS_DIR / self.name
+
+
+@dataclass(frozen=True)
+class Variation:
+    """A lesson's Dockerfile with one line added after the code's COPY: one decision, measured."""
+
+    name: str
+    lesson: str
+    tools: tuple[str, ...]
+    add_after_code: str
+
+
+@dataclass(frozen=True)
+class MetricRef:
+    """One side of a target: a lesson (or every peer), a metric and an app."""
+
+    metric: str  # a scenario id (its seconds) or "size" (image bytes)
+    app: str
+    lesson: str | None = None
+    peers: bool = False
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    says: str
+    kind: str  # ratio | pairwise | value | pushed | size
+    of: MetricRef
+    limit: float
+    to: MetricRef | None = None
+    tools: tuple[str, ...] = ()  # empty: every tool
+
+
+TARGET_KINDS = ("ratio", "pairwise", "value", "pushed", "size")
+
+
+@dataclass(frozen=True)
+class LockFolder:
+    """A folder holding one tool's manifest and lock, locked in `image_key`'s image.
+
+    `lock_subdir`: the lock lives in this subfolder (beside the manifest's folder), for an app
+    whose lessons need the tool's other lock style (pip-tools' pinned lock of lessons 01-02)."""
 
     name: str
     tool: str
     directory: Path
     image_key: str
     hashed: bool
+    lock_subdir: str = ""
 
 
 @dataclass(frozen=True)
 class Manifest:
-    variants: tuple[str, ...]
+    tools: tuple[str, ...]
     primary_app: str
     apps: dict[str, App]
     claims: dict[str, Claim]
     lessons: tuple[Lesson, ...]
+    peers: dict[str, Peer]
+    variations: dict[str, Variation]
+    targets: tuple[TargetSpec, ...]
+    peer_apps: tuple[str, ...]  # the apps `buildlab measure` builds each peer with
 
     def lesson(self, name: str) -> Lesson:
         """Find a lesson by id ("02-dependencies-first"), number ("02", "2") or slug."""
@@ -110,50 +179,84 @@ class Manifest:
             f"unknown lesson {name!r}; valid lessons: {', '.join(l.id for l in self.lessons)}"
         )
 
+    def check_tool(self, tool: str) -> str:
+        if tool not in self.tools:
+            raise UsageError(f"unknown tool {tool!r}; valid tools: {', '.join(self.tools)}")
+        return tool
+
     def variant(self, lesson_name: str, tool: str) -> Variant:
         lesson = self.lesson(lesson_name)
-        if tool not in lesson.variants:
+        if tool not in lesson.tools:
             raise UsageError(
-                f"unknown variant {tool!r} for {lesson.id}; valid variants: {', '.join(lesson.variants)}"
+                f"unknown tool {tool!r} for {lesson.id}; valid tools: {', '.join(lesson.tools)}"
             )
         return Variant(lesson, tool)
 
+    def peer(self, name: str) -> Peer:
+        if name not in self.peers:
+            raise UsageError(f"unknown peer {name!r}; valid peers: {', '.join(self.peers)}")
+        return self.peers[name]
+
+    def app(self, name: str) -> App:
+        if name not in self.apps:
+            raise UsageError(f"unknown app {name!r}; valid apps: {', '.join(self.apps)}")
+        return self.apps[name]
+
     def all_variants(self) -> list[Variant]:
-        return [Variant(lesson, tool) for lesson in self.lessons for tool in lesson.variants]
+        return [Variant(lesson, tool) for lesson in self.lessons for tool in lesson.tools]
 
-    def second_apps(self, lesson: Lesson) -> list[App]:
-        """Apps other than its own that a lesson is also built for (`also_builds`)."""
-        return [app for app in self.apps.values() if app.also_builds == lesson.id]
+    def test_apps(self, lesson: Lesson) -> list[App]:
+        return [self.apps[name] for name in lesson.test_apps]
 
-    def lock_targets(self, variants: list[Variant]) -> list[LockTarget]:
-        """Each variant's lock, plus the second apps' locks for the lessons that build them."""
-        targets = [LockTarget(v.name, v.tool, v.directory, v.lesson.base, v.lesson.hashed_locks)
+    def lock_folders(self, variants: list[Variant]) -> list[LockFolder]:
+        """Each variant's lock, plus the locks of the other apps its lesson builds (tests or
+        measure), in the lesson's lock style."""
+        from buildlab.tools import TOOLS
+
+        folders = [LockFolder(v.name, v.tool, v.directory, v.lesson.base, v.lesson.hashed_locks)
                    for v in variants]
+        seen: set[tuple[str, str, bool]] = set()
         for v in variants:
-            targets += [LockTarget(f"apps/{app.name}/{v.tool}", v.tool,
-                                   app.source_dir / "manifests" / v.tool,
-                                   v.lesson.base, v.lesson.hashed_locks)
-                        for app in self.second_apps(v.lesson)]
-        return targets
+            for name in (*v.lesson.test_apps, *v.lesson.measure_apps):
+                app = self.apps[name]
+                tool = TOOLS[v.tool]
+                # One lock per app and tool, unless the tool's lock differs by style.
+                style = v.lesson.hashed_locks if tool.lock_style_matters else True
+                if (name, v.tool, style) in seen:
+                    continue
+                seen.add((name, v.tool, style))
+                subdir = "" if style else "pinned"
+                label = f"apps/{name}/{v.tool}" + (f"/{subdir}" if subdir else "")
+                folders.append(LockFolder(label, v.tool, app.manifests_dir(v.tool),
+                                          v.lesson.base, style, subdir))
+        return folders
 
     def select(self, lessons: list[str] | None = None, tools: list[str] | None = None) -> list[Variant]:
         """Variants filtered by lesson names and tool names; unknown names are a UsageError."""
         chosen = [self.lesson(name) for name in lessons] if lessons else list(self.lessons)
         for tool in tools or []:
-            if tool not in self.variants:
-                raise UsageError(f"unknown variant {tool!r}; valid variants: {', '.join(self.variants)}")
+            self.check_tool(tool)
         return [
             Variant(lesson, tool)
             for lesson in chosen
-            for tool in lesson.variants
+            for tool in lesson.tools
             if not tools or tool in tools
         ]
+
+
+def _metric_ref(spec: dict[str, Any], primary_app: str) -> MetricRef:
+    return MetricRef(metric=spec["metric"], app=spec.get("app", primary_app),
+                     lesson=spec.get("lesson"), peers=spec.get("peers") == "all")
 
 
 @cache
 def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
     data = tomllib.loads(path.read_text())
-    variants = tuple(data["variants"])
+    if data.get("format_version") != FORMAT_VERSION:
+        raise BuildlabError(f"{path} has format_version {data.get('format_version')!r}; this "
+                            f"buildlab reads format_version {FORMAT_VERSION}")
+    tools = tuple(data["tools"])
+    primary = data["primary_app"]
     apps = {
         name: App(
             name=name,
@@ -164,7 +267,6 @@ def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
             probe=Probe(**spec["probe"]),
             code_file=spec["code_file"],
             production_cmd=tuple(spec["production_cmd"]),
-            also_builds=spec.get("also_builds"),
         )
         for name, spec in data["apps"].items()
     }
@@ -175,12 +277,30 @@ def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
             title=spec["title"],
             app=spec["app"],
             base=spec["base"],
-            variants=tuple(spec.get("variants", variants)),
+            tools=tuple(spec.get("tools", tools)),
             claims=tuple(spec["claims"]),
-            dependency_step=dict(spec["dependency_step"]),
             hashed_locks=spec.get("locks", "pinned") == "hashed",
             builder=spec.get("builder"),
+            production=bool(spec.get("production", False)),
+            test_apps=tuple(spec.get("test_apps", ())),
+            measure_apps=tuple(spec.get("measure_apps", ())),
         )
         for spec in data["lessons"]
     )
-    return Manifest(variants, data["primary_app"], apps, claims, lessons)
+    peers = {name: Peer(name=name, title=spec["title"], source=spec["source"], tool=spec["tool"])
+             for name, spec in data.get("peers", {}).items()}
+    variations = {name: Variation(name=name, lesson=spec["lesson"], tools=tuple(spec["tools"]),
+                                  add_after_code=spec["add_after_code"])
+                  for name, spec in data.get("variations", {}).items()}
+    targets = []
+    for spec in data.get("targets", []):
+        if spec["kind"] not in TARGET_KINDS:
+            raise BuildlabError(f"{path}: target {spec['says']!r} has unknown kind "
+                                f"{spec['kind']!r}; kinds: {', '.join(TARGET_KINDS)}")
+        targets.append(TargetSpec(
+            says=spec["says"], kind=spec["kind"], of=_metric_ref(spec["of"], primary),
+            limit=float(spec["limit"]),
+            to=_metric_ref(spec["to"], primary) if "to" in spec else None,
+            tools=tuple(spec.get("tools", ()))))
+    return Manifest(tools, primary, apps, claims, lessons, peers, variations, tuple(targets),
+                    tuple(data.get("peer_apps", [primary])))

@@ -1,74 +1,118 @@
 """`buildlab measure`: the build-behaviour benchmark (also behind `make demo`).
 
-For each selected lesson x tool x app, on a temporary copy of the variant folder, repeated N
-times: a cold build (builder cache and cache mounts pruned, base images kept), a no-op
-rebuild, a rebuild after a code-only change and one after a dependency-file change that keeps
-the lock valid. Every build runs with `--progress=plain`; its log gives per-step times and
-CACHED steps. The results file is written after every build target, so an interrupted run
-keeps what it measured (marked incomplete); containers, images and temp folders never stay.
+What it builds (a *subject*): a lesson in one tool, a peer (a public recipe written here) or
+a variation of a lesson, each for one app. For each subject, repeated N times on a temporary
+copy of its folder: a cold build (builder cache and cache mounts pruned, base images kept), a
+no-op rebuild, a rebuild after a code-only change and one after a dependency-file change that
+keeps the lock valid. Every image is pushed to the local registry, which gives the compressed
+bytes each push uploads. Repetitions run in rounds (every subject once, then again), so a
+noisy minute hurts all subjects alike. Every build runs with `--progress=plain`; its log gives
+per-step times and CACHED steps. The results file is written after each subject's round, so an
+interrupted run keeps what it measured (marked incomplete) and `--resume` goes on from there;
+containers, images and temp folders never stay.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from buildlab import docker, results
+from buildlab import docker, registry, results
 from buildlab.engine import require_engine, server_version, uses_containerd_store
-from buildlab.errors import BuildFailed, UsageError
-from buildlab.manifest import App, Manifest, Variant
+from buildlab.errors import BuildFailed, BuildlabError, PushFailed, UsageError
+from buildlab.manifest import App, Manifest, Peer, Variant, Variation
 from buildlab.paths import ROOT
 from buildlab.pins import load_pins
 from buildlab.proc import run
-from buildlab.scenarios import (make_code_change, make_dependency_file_change, scratch_copy,
-                                use_second_app)
+from buildlab.scenarios import (add_after_code, make_code_change, make_dependency_file_change,
+                                scratch_copy, use_other_app, use_peer_dockerfile)
 from buildlab.standin import is_stand_in
 
 STEP_LINE = re.compile(r"^#\d+ (\[[^\]]+\] .*)$")
+# Imports timed per start-up mode (each in a fresh interpreter, after one warm-up import).
+IMPORT_SAMPLES = 5
 
 
 @dataclass(frozen=True)
-class Target:
-    """One thing to measure: a lesson variant, built for one app."""
+class Subject:
+    """One thing to measure: a lesson in one tool, a peer or a variation, built for one app.
 
+    `variant` is the lesson folder whose scratch copy is the build context (a peer uses the
+    folder of the first production lesson in its tool: the same app files and lock)."""
+
+    kind: str  # "lesson", "peer" or "variation"
+    name: str  # lesson id, peer name, or "LESSON+VARIATION"
     variant: Variant
     app: App
     own_app: App  # the app the lesson folder holds
+    peer: Peer | None = None
+    variation: Variation | None = None
 
     @property
-    def primary(self) -> bool:
-        return self.app == self.own_app
+    def tool(self) -> str:
+        return self.variant.tool
 
     @property
-    def name(self) -> str:
-        suffix = "" if self.primary else f" ({self.app.name} app)"
-        return f"{self.variant.name}{suffix}"
+    def label(self) -> str:
+        suffix = "" if self.app == self.own_app else f" ({self.app.name} app)"
+        return f"{self.name}/{self.tool}{suffix}"
+
+    @property
+    def times_startup(self) -> bool:
+        """Start-up imports are timed for the images people copy: production lessons, peers
+        and variations."""
+        return self.kind != "lesson" or self.variant.lesson.production
 
 
-def select_targets(manifest: Manifest, lessons: list[str] | None, tools: list[str] | None,
-                   apps: list[str] | None) -> list[Target]:
-    """Lessons x variants x apps from the manifest; unknown names are a UsageError (exit 2).
+def select_subjects(manifest: Manifest, *, lessons: list[str] | None, tools: list[str] | None,
+                    apps: list[str] | None, peers: list[str] | None) -> list[Subject]:
+    """Lessons x tools x apps, then peers and variations, from the manifest.
 
-    Every lesson is built for its own app; a second app is built where the manifest says it
-    is (`also_builds`, lesson 07, the copy-paste reference)."""
+    No lesson and no peer named: everything. Naming lessons leaves peers out unless named
+    (a lesson's variations come with it); naming peers leaves lessons out unless named.
+    Unknown names are a UsageError (exit 2)."""
     for name in apps or []:
-        if name not in manifest.apps:
-            raise UsageError(f"unknown app {name!r}; valid apps: {', '.join(manifest.apps)}")
-    out = []
-    for variant in manifest.select(lessons, tools):
-        own = manifest.apps[variant.lesson.app]
-        candidates = [own, *manifest.second_apps(variant.lesson)]
-        out += [Target(variant, app, own) for app in candidates if not apps or app.name in apps]
+        manifest.app(name)
+    for name in peers or []:
+        manifest.peer(name)
+    everything = not lessons and not peers
+
+    def wanted(app: App) -> bool:
+        return not apps or app.name in apps
+
+    out: list[Subject] = []
+    if everything or lessons:
+        for variant in manifest.select(lessons, tools):
+            own = manifest.apps[variant.lesson.app]
+            for app in [own, *(manifest.apps[n] for n in variant.lesson.measure_apps)]:
+                if wanted(app):
+                    out.append(Subject("lesson", variant.lesson.id, variant, app, own))
+    production = next(lesson for lesson in manifest.lessons if lesson.production)
+    own = manifest.apps[production.app]
+    for peer in manifest.peers.values():
+        if (everything or peer.name in (peers or [])) and (not tools or peer.tool in tools):
+            out += [Subject("peer", peer.name, Variant(production, peer.tool), app, own, peer=peer)
+                    for app in (manifest.apps[n] for n in manifest.peer_apps) if wanted(app)]
+    chosen = {manifest.lesson(name).id for name in lessons or []}
+    for variation in manifest.variations.values():
+        lesson = manifest.lesson(variation.lesson)
+        if everything or lesson.id in chosen:
+            app = manifest.apps[lesson.app]
+            out += [Subject("variation", f"{lesson.id}+{variation.name}", Variant(lesson, tool),
+                            app, app, variation=variation)
+                    for tool in variation.tools if (not tools or tool in tools) and wanted(app)]
     if not out:
-        raise UsageError("nothing to measure: no lesson builds that app with that variant")
+        raise UsageError("nothing to measure: nothing selected builds that app with that tool")
     return out
 
 
@@ -85,7 +129,7 @@ def machine() -> dict[str, Any]:
             "kernel": platform.release(), "arch": platform.machine()}
 
 
-def engine() -> dict[str, str]:
+def engine_facts() -> dict[str, str]:
     out = run(["docker", "buildx", "inspect"], check=False).stdout
     found = re.search(r"BuildKit version:\s*(\S+)", out) or re.search(r"Buildkit:\s*(\S+)", out)
     return {"docker": server_version(), "buildkit": found.group(1) if found else "unknown",
@@ -113,21 +157,32 @@ def image_facts(tag: str) -> dict[str, int]:
             "layers": len(docker.layer_digests(tag))}
 
 
-def base_images(variant: Variant) -> list[dict[str, Any]]:
-    """The runtime base (the final stage's FROM) first, then the builder's if it differs."""
-    pins = load_pins()
-    roles = {"runtime": variant.lesson.base, "builder": variant.lesson.builder}
-    out = []
-    for role, key in roles.items():
-        if key is None or (role == "builder" and key == variant.lesson.base):
-            continue
-        name = pins.image(key)
-        out.append({"role": role, "name": name, "size_bytes": uncompressed_size(name),
-                    "kind": "stand-in" if is_stand_in(name) else "real"})
-    return out
+FROM_LINE = re.compile(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.I | re.M)
+ARG_DEFAULT = re.compile(r"^ARG\s+(\w+)=(\S+)", re.M)
 
 
-def run_record(repetition: int, scenario: str, build: docker.BuildResult) -> dict[str, Any]:
+def base_images(dockerfile: Path) -> list[dict[str, Any]]:
+    """The images a Dockerfile starts from: the final stage's (runtime) first, then the
+    others (builder). `${ARG}` takes the ARG's default; a FROM naming a stage is no image."""
+    text = dockerfile.read_text()
+    defaults = dict(ARG_DEFAULT.findall(text))
+    stages: set[str] = set()
+    images: list[str] = []
+    for image, alias in FROM_LINE.findall(text):
+        image = re.sub(r"\$\{(\w+)\}", lambda m: defaults.get(m.group(1), m.group(0)), image)
+        if image not in stages and image not in images:
+            images.append(image)
+        stages.add(alias)
+    runtime = FROM_LINE.findall(text)[-1][0]
+    runtime = re.sub(r"\$\{(\w+)\}", lambda m: defaults.get(m.group(1), m.group(0)), runtime)
+    ordered = [runtime, *(i for i in images if i != runtime)]
+    return [{"role": "runtime" if name == runtime else "builder", "name": name,
+             "size_bytes": uncompressed_size(name),
+             "kind": "stand-in" if is_stand_in(name) else "real"} for name in ordered]
+
+
+def run_record(repetition: int, scenario: str, build: docker.BuildResult,
+               pushed_bytes: int) -> dict[str, Any]:
     return {
         "repetition": repetition, "scenario": scenario, "status": "ok",
         "seconds": round(build.seconds, 2),
@@ -135,10 +190,11 @@ def run_record(repetition: int, scenario: str, build: docker.BuildResult) -> dic
         "steps": [{"step": s.name, "cached": s.cached, "seconds": s.seconds}
                   for s in build.build_steps],
         "image": image_facts(build.tag),
+        "pushed_bytes": pushed_bytes,
     }
 
 
-def failed_record(repetition: int, scenario: str, error: BuildFailed) -> dict[str, Any]:
+def failed_record(repetition: int, scenario: str, error: BuildlabError) -> dict[str, Any]:
     return {"repetition": repetition, "scenario": scenario, "status": "failed",
             "error": error.message, "log_tail": error.detail}
 
@@ -147,60 +203,142 @@ Progress = Callable[[str, str | None], None]  # (what is being built, current st
 
 
 @contextmanager
-def prepared(target: Target) -> Iterator[Path]:
-    """A temporary copy of the variant folder (the second app swapped in if asked)."""
-    with scratch_copy(target.variant) as context:
-        if not target.primary:
-            use_second_app(context, target.variant.tool, first=target.own_app,
-                           second=target.app)
+def prepared(subject: Subject) -> Iterator[Path]:
+    """A temporary copy of the subject's folder: the peer's Dockerfile, the variation's line
+    and the other app swapped in as asked."""
+    with scratch_copy(subject.variant) as context:
+        if subject.peer is not None:
+            use_peer_dockerfile(context, subject.peer)
+        if subject.variation is not None:
+            add_after_code(context, subject.variation.add_after_code)
+        if subject.app != subject.own_app:
+            use_other_app(context, subject.variant, subject.own_app, subject.app)
         yield context
 
 
-def measure_target(target: Target, repetitions: int, progress: Progress,
-                   done: Callable[[int], None]) -> dict[str, Any]:
-    variant = target.variant
-    record: dict[str, Any] = {
-        "lesson": variant.lesson.id, "tool": variant.tool, "app": target.app.name,
-        "tool_version": load_pins().tool(variant.tool), "base_images": base_images(variant),
-        "runs": [],
-    }
-    # A new tag per build. With one tag re-pointed at each new image, 2 of 432 builds failed
-    # while exporting ("parent snapshot ... does not exist", a containerd-store race seen by
-    # others too). Old images of the target go at the next cold start.
-    built: list[str] = []
-    for repetition in range(1, repetitions + 1):
-        with prepared(target) as context:
-            edits: dict[str, Callable[[], None]] = {
-                "cold": lambda: _cold_start(built),
-                "noop": lambda: None,
-                "code_change": lambda: make_code_change(context, target.app),
-                "dependency_change": lambda: make_dependency_file_change(context, variant.tool),
-            }
-            for scenario, edit in edits.items():
-                label = f"{target.name} {results.SCENARIOS[scenario]} ({repetition}/{repetitions})"
-                progress(label, None)
-                edit()
+CODE_ONLY_DOCKERFILE = "FROM scratch\nCOPY . /\n"
 
-                def show_step(line: str, label: str = label) -> None:
-                    if match := STEP_LINE.match(line):
-                        progress(label, match.group(1))
 
-                tag = docker.image_tag(f"measure-{variant.name}-{target.app.name}-"
-                                       f"{repetition}-{scenario}")
-                built.append(tag)
-                try:
-                    build = docker.build(context, tag, on_line=show_step)
-                except BuildFailed as error:
-                    record["runs"].append(failed_record(repetition, scenario, error))
-                    done(len(edits) - list(edits).index(scenario))  # this one and the rest
-                    break  # later scenarios need this build: on to the next repetition
-                record["runs"].append(run_record(repetition, scenario, build))
-                done(1)
-    return record
+def code_bytes(context: Path, repository: registry.Repository) -> int:
+    """The compressed size of the build context alone, as Docker sends and packs it: an image
+    of nothing but `COPY . /` (the context's .dockerignore applies), pushed. The Dockerfile
+    lives outside the context, in a folder removed even on Ctrl-C."""
+    tag = docker.image_tag(f"code-only-{repository.name}")
+    with tempfile.TemporaryDirectory(prefix="buildlab-code-") as folder:
+        dockerfile = Path(folder, "Dockerfile")
+        dockerfile.write_text(CODE_ONLY_DOCKERFILE)
+        docker.build(context, tag, extra_args=["--file", str(dockerfile)])
+    return sum(layer.size for layer in repository.push(tag).layers)
+
+
+IMPORT_TIMER = """
+import statistics, subprocess, sys
+code = "import time; t = time.perf_counter(); import {package}; print(time.perf_counter() - t)"
+subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+times = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True).stdout) for _ in range({samples})]
+print(round(statistics.median(times) * 1000, 1))
+"""
+# PYTHONPYCACHEPREFIX moves where Python reads and writes byte-code: a writable tmpfs folder
+# (filled by the warm-up import) gives every module byte-code; a missing one on a read-only
+# file system gives none.
+STARTUP_MODES = {
+    "as_built": [],
+    "all_bytecode": ["--env", "PYTHONPYCACHEPREFIX=/tmp/pycache"],
+    "no_bytecode": ["--env", "PYTHONPYCACHEPREFIX=/nonexistent/pycache"],
+}
+
+
+# The interpreter the server runs on: the one named in the shebang of the CMD's program
+# (a venv's gunicorn names the venv's python), or `python` for a program that is no script.
+WITH_SERVER_PYTHON = ('interpreter=$(head -n 1 "$(command -v "$0")" 2>/dev/null | sed -n "s/^#!//p"); '
+                      'exec ${interpreter:-python} -c "$1"')
+
+
+def startup_import_ms(tag: str, app: App) -> dict[str, float]:
+    """Median milliseconds to import the app in a fresh interpreter of the image, run as in
+    production (read-only root, tmpfs /tmp): with the byte-code the image has, with byte-code
+    for every module, and with none."""
+    cmd = json.loads(run(["docker", "image", "inspect", "--format", "{{json .Config.Cmd}}",
+                          tag]).stdout or "null") or ["python"]
+    out = {}
+    script = IMPORT_TIMER.format(package=app.package, samples=IMPORT_SAMPLES)
+    for mode, env in STARTUP_MODES.items():
+        args = ["docker", "run", "--rm", *docker.labels(), "--read-only", "--tmpfs", "/tmp",
+                *env, "--entrypoint", "sh", tag, "-c", WITH_SERVER_PYTHON, cmd[0], script]
+        result = run(args, check=False, timeout=600)
+        if result.returncode != 0:
+            raise BuildlabError(f"timing imports of {app.package} failed in {tag}",
+                                detail=(result.stdout + result.stderr)[-2000:])
+        out[mode] = float(result.stdout.strip().splitlines()[-1])
+    return out
+
+
+@dataclass
+class Campaign:
+    """The state of one measurement run: the results so far and each subject's images."""
+
+    data: results.Results
+    built: dict[str, list[str]] = field(default_factory=dict)
+
+    def record(self, subject: Subject, context: Path) -> dict[str, Any]:
+        for build in self.data["builds"]:
+            if (build["kind"], build["lesson"], build["tool"], build["app"]) == \
+                    (subject.kind, subject.name, subject.tool, subject.app.name):
+                return dict(build)
+        build = {
+            "kind": subject.kind, "lesson": subject.name, "tool": subject.tool,
+            "app": subject.app.name, "tool_version": load_pins().tool(subject.tool),
+            "base_images": base_images(context / "Dockerfile"), "runs": [],
+        }
+        self.data["builds"].append(build)
+        return build
+
+
+def measure_round(campaign: Campaign, subject: Subject, repetition: int, progress: Progress,
+                  done: Callable[[int], None]) -> None:
+    """The four scenarios of one subject, once; failures are recorded, never hidden."""
+    built = campaign.built.setdefault(subject.label, [])
+    slug = re.sub(r"[^a-z0-9]+", "-", subject.label.lower()).strip("-")
+    repository = registry.fresh_repository(f"buildlab/measure/{slug}")
+    with prepared(subject) as context:
+        record = campaign.record(subject, context)
+        edits: dict[str, Callable[[], None]] = {
+            "cold": lambda: _cold_start(built),
+            "noop": lambda: None,
+            "code_change": lambda: make_code_change(context, subject.app),
+            "dependency_change": lambda: make_dependency_file_change(context, subject.tool),
+        }
+        for scenario, edit in edits.items():
+            label = f"{subject.label} {results.SCENARIOS[scenario]} ({repetition})"
+            progress(label, None)
+            edit()
+
+            def show_step(line: str, label: str = label) -> None:
+                if match := STEP_LINE.match(line):
+                    progress(label, match.group(1))
+
+            tag = docker.image_tag(f"measure-{slug}-{repetition}-{scenario}")
+            built.append(tag)
+            try:
+                build = docker.build(context, tag, on_line=show_step)
+                pushed = repository.push(build.tag).uploaded_bytes
+            except (BuildFailed, PushFailed) as error:
+                record["runs"].append(failed_record(repetition, scenario, error))
+                done(len(edits) - list(edits).index(scenario))  # this one and the rest
+                return  # later scenarios need this build: on to the next subject
+            record["runs"].append(run_record(repetition, scenario, build, pushed))
+            done(1)
+            if scenario == "cold" and "code_bytes" not in record:
+                progress(f"{subject.label} code size and start-up", None)
+                record["code_bytes"] = code_bytes(context, registry.Repository(
+                    registry.unique_name(f"buildlab/code/{slug}")))
+                if subject.times_startup:
+                    record["startup_import_ms"] = startup_import_ms(build.tag, subject.app)
 
 
 def _cold_start(built: list[str]) -> None:
-    """Cold: no build cache, no cache mounts, no earlier image of this target; bases stay."""
+    """Cold: no build cache, no cache mounts, no earlier image of this subject; bases stay."""
     if built:
         subprocess.run(["docker", "image", "rm", "--force", *built], capture_output=True,
                        check=False)
@@ -213,27 +351,52 @@ def new_results(manifest: Manifest, repetitions: int) -> results.Results:
         "schema": results.SCHEMA_NAME, "schema_version": results.SCHEMA_VERSION,
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "complete": False, "repetitions": repetitions, "primary_app": manifest.primary_app,
-        "scenarios": list(results.SCENARIOS), "machine": machine(), "engine": engine(),
+        "scenarios": list(results.SCENARIOS), "machine": machine(), "engine": engine_facts(),
         "repository": repository(), "builds": [],
     }
 
 
-def measure(manifest: Manifest, targets: list[Target], *, repetitions: int, output: Path,
-            progress: Progress, done: Callable[[int], None]) -> results.Results:
-    """Measure every target; the results file is rewritten after each one."""
+def rounds_done(data: results.Results, subject: Subject) -> set[int]:
+    """The repetitions of a subject already in a results file (a resumed run skips them)."""
+    return {run["repetition"] for build in data["builds"]
+            if (build["kind"], build["lesson"], build["tool"], build["app"]) ==
+            (subject.kind, subject.name, subject.tool, subject.app.name)
+            for run in build["runs"]}
+
+
+def measure(manifest: Manifest, subjects: list[Subject], *, repetitions: int, output: Path,
+            progress: Progress, done: Callable[[int], None],
+            resume: bool = False) -> results.Results:
+    """Measure every subject in rounds; the results file is rewritten after each round of each
+    subject. `resume`: keep what `output` already holds and measure only what it lacks."""
     require_engine()
+    registry.require_registry()
     data = new_results(manifest, repetitions)
+    if resume and output.exists():
+        data = results.load(output)
+        if data["repetitions"] != repetitions:
+            raise UsageError(f"{output} was measured with --repeat {data['repetitions']}; "
+                             f"resume it with the same --repeat")
+    campaign = Campaign(data)
     try:
-        for target in targets:
-            data["builds"].append(measure_target(target, repetitions, progress, done))
-            results.save(data, output)
+        for repetition in range(1, repetitions + 1):
+            for subject in subjects:
+                if repetition in rounds_done(data, subject):
+                    done(len(results.SCENARIOS))
+                    continue
+                measure_round(campaign, subject, repetition, progress, done)
+                results.save(data, output)
         data["complete"] = True
         results.save(data, output)
     finally:
         docker.cleanup()
+        registry.empty()
     return data
 
 
 def failures(data: results.Results) -> list[str]:
     return [f"{b['lesson']}/{b['tool']} ({b['app']}) {r['scenario']} #{r['repetition']}: "
             f"{r['error']}" for b in data["builds"] for r in b["runs"] if r["status"] != "ok"]
+
+
+__all__ = ["Subject", "failures", "measure", "select_subjects"]

@@ -7,6 +7,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 LESSONS_DIR = ROOT / "lessons"
 APPS_DIR = ROOT / "apps"
+PEERS_DIR = ROOT / "peers"
 MANIFEST_FILE = ROOT / "lessons.toml"
 PINS_FILE = ROOT / "pins.toml"
 STATE_DIR = ROOT / ".buildlab"  # git-ignored: logs, downloaded wheels, scratch space

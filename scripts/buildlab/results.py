@@ -18,7 +18,7 @@ from buildlab.errors import BuildlabError
 from buildlab.paths import ROOT
 
 SCHEMA_NAME = "buildlab-results"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RESULTS_DIR = ROOT / "docs" / "results"
 COMMITTED_RESULTS = RESULTS_DIR / "results.json"
 SCHEMA_FILE = RESULTS_DIR / "schema.json"
@@ -68,12 +68,17 @@ def save(results: Results, path: Path) -> None:
 
 @dataclass(frozen=True)
 class Summary:
-    """The runs of one scenario of one build target."""
+    """The runs of one scenario of one subject (a lesson in one tool, or a peer, for one app)."""
 
     seconds: list[float]
     failed: int
     steps_cached: int | None
     steps_total: int | None
+    pushed_bytes: tuple[int, ...] = ()
+
+    @property
+    def pushed_median(self) -> float | None:
+        return statistics.median(self.pushed_bytes) if self.pushed_bytes else None
 
     @property
     def median(self) -> float | None:
@@ -96,8 +101,9 @@ def summary(build: dict[str, Any], scenario: str) -> Summary:
     runs = [r for r in build["runs"] if r["scenario"] == scenario]
     ok = [r for r in runs if r["status"] == "ok"]
     cached = [(r["steps_cached"], r["steps_total"]) for r in ok]
-    most_common = statistics.mode(cached) if cached else (None, None)
-    return Summary([r["seconds"] for r in ok], len(runs) - len(ok), *most_common)
+    steps_cached, steps_total = statistics.mode(cached) if cached else (None, None)
+    return Summary([r["seconds"] for r in ok], len(runs) - len(ok), steps_cached, steps_total,
+                   tuple(r["pushed_bytes"] for r in ok))
 
 
 def image(build: dict[str, Any]) -> dict[str, int] | None:
@@ -124,11 +130,18 @@ def megabytes(size: int | None) -> str:
     return "–" if size is None else f"{size / 1e6:.0f}"
 
 
-def find(results: Results, lesson: str, tool: str, app: str | None = None) -> dict[str, Any] | None:
+def find(results: Results, lesson: str, tool: str | None, app: str | None = None,
+         kind: str = "lesson") -> dict[str, Any] | None:
+    """The build record of a lesson (or a peer: kind="peer") in a tool, for an app."""
     for build in results["builds"]:
-        if build["lesson"] == lesson and build["tool"] == tool and app in (None, build["app"]):
+        if (build["kind"], build["lesson"]) == (kind, lesson) and tool in (None, build["tool"]) \
+                and app in (None, build["app"]):
             return dict(build)
     return None
+
+
+def peers_of(results: Results, app: str) -> list[dict[str, Any]]:
+    return [dict(b) for b in results["builds"] if b["kind"] == "peer" and b["app"] == app]
 
 
 def _table(headers: list[str], rows: Iterable[list[str]]) -> str:
@@ -163,15 +176,24 @@ def provenance(results: Results) -> str:
                if stand_in else ""))
 
 
-def builds_table(results: Results, lesson: str | None = None) -> str:
-    """One row per build target (of one lesson, or all with a lesson column)."""
+def _mb(size: float | None, digits: int = 0) -> str:
+    return "–" if size is None else f"{size / 1e6:.{digits}f}"
+
+
+def _kb(size: float | None) -> str:
+    return "–" if size is None else f"{size / 1e3:.0f}"
+
+
+def builds_table(results: Results, lesson: str | None = None, kind: str = "lesson") -> str:
+    """One row per subject (of one lesson, or all with a name column)."""
     headers = ["tool", "image (MB)", "on top of the base (MB)", "layers", *SCENARIOS.values(),
-               "steps cached after a code change"]
+               "steps cached after a code change", "push after a code change (KB)",
+               "push after a dependency change (MB)"]
     if lesson is None:
-        headers.insert(0, "lesson")
+        headers.insert(0, "lesson" if kind == "lesson" else "peer")
     rows = []
     for build in results["builds"]:
-        if lesson is not None and build["lesson"] != lesson:
+        if build["kind"] != kind or (lesson is not None and build["lesson"] != lesson):
             continue
         name = build["tool"] if build["app"] == results["primary_app"] else \
             f"{build['tool']} ({build['app']} app)"
@@ -180,7 +202,8 @@ def builds_table(results: Results, lesson: str | None = None) -> str:
         cached = "–" if code.steps_cached is None else f"{code.steps_cached}/{code.steps_total}"
         row = [name, megabytes(size_of(build)), megabytes(added_to_base(build)),
                "–" if img is None else str(img["layers"]),
-               *(summary(build, s).text() for s in SCENARIOS), cached]
+               *(summary(build, s).text() for s in SCENARIOS), cached,
+               _kb(code.pushed_median), _mb(summary(build, "dependency_change").pushed_median, 1)]
         rows.append(row if lesson is not None else [build["lesson"], *row])
     if not rows:
         return "Not measured yet: run `make measure`.\n"
@@ -205,63 +228,111 @@ def pivot_table(results: Results, lessons: list[str], tools: list[str], metric: 
     return _table(["lesson", *tools], rows)
 
 
+def startup_text(build: dict[str, Any] | None) -> str:
+    found = None if build is None else build.get("startup_import_ms")
+    if not found:
+        return "–"
+    return f"{found['as_built']:.0f} / {found['no_bytecode']:.0f}"
+
+
+def peers_table(results: Results, lesson: str, app: str, titles: dict[str, str]) -> str:
+    """A lesson in each tool against every peer, for one app: the side-by-side comparison."""
+    headers = ["Dockerfile", "tool", "image (MB)", "cold build", "code change",
+               "dependency-file change", "push after a code change (KB)",
+               "app import at start-up, as built / no byte-code (ms)"]
+    rows = []
+    builds = [b for b in results["builds"] if b["app"] == app and
+              ((b["kind"] == "lesson" and b["lesson"] == lesson) or b["kind"] == "peer")]
+    for build in builds:
+        name = f"lesson {lesson[:2]}" if build["kind"] == "lesson" else \
+            titles.get(build["lesson"], build["lesson"])
+        rows.append([name, build["tool"], megabytes(size_of(build)),
+                     summary(build, "cold").text(), summary(build, "code_change").text(),
+                     summary(build, "dependency_change").text(),
+                     _kb(summary(build, "code_change").pushed_median), startup_text(build)])
+    if not rows:
+        return "Not measured yet: run `make measure`.\n"
+    return _table(headers, rows)
+
+
 @dataclass(frozen=True)
-class Target:
+class TargetResult:
+    """One performance target evaluated for one tool (and one peer, for pairwise ones)."""
+
     tool: str
     says: str
     value: float | None
-    limit: float | None  # None: a figure that explains a target, not a target
-    unit: str
+    limit: float
+    unit: str  # "×", "s" or "MB"
 
     @property
     def met(self) -> bool | None:
-        if self.value is None or self.limit is None:
-            return None
-        return self.value <= self.limit
+        return None if self.value is None else self.value <= self.limit
 
 
-def targets(results: Results, tools: list[str]) -> list[Target]:
-    """The course's performance targets (issue: lesson 07 against lesson 01, per tool)."""
+def _metric(build: dict[str, Any] | None, metric: str) -> float | None:
+    if build is None:
+        return None
+    if metric == "size":
+        size = size_of(build)
+        return None if size is None else float(size)
+    return summary(build, metric).median
 
-    def build(lesson: str, tool: str) -> dict[str, Any] | None:
-        return find(results, lesson, tool, results["primary_app"])
 
-    def ratio(a: float | None, b: float | None) -> float | None:
-        return None if a is None or not b else a / b
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or not b else a / b
 
+
+def _per_repetition(build: dict[str, Any], scenario: str) -> dict[int, float]:
+    return {r["repetition"]: r["seconds"] for r in build["runs"]
+            if r["scenario"] == scenario and r["status"] == "ok"}
+
+
+def evaluate_targets(results: Results, specs: Iterable[Any], tools: list[str]) -> list[TargetResult]:
+    """Every target of the manifest, for every tool it applies to (see lessons.toml)."""
     out = []
-    for tool in tools:
-        first, prod, cache = build("01-naive", tool), build("07-production", tool), \
-            build("06-cache-mounts", tool)
-        if first is None or prod is None:
-            continue
-        out.append(Target(tool, "07 image size / 01 image size",
-                          ratio(size_of(prod), size_of(first)), 0.15, "×"))
-        out.append(Target(tool, "the same, each minus its base image",
-                          ratio(added_to_base(prod), added_to_base(first)), None, "×"))
-        code_prod = summary(prod, "code_change").median
-        out.append(Target(tool, "07 code-change rebuild / 01 code-change rebuild",
-                          ratio(code_prod, summary(first, "code_change").median), 0.1, "×"))
-        out.append(Target(tool, "07 code-change rebuild", code_prod, 2.0, "s"))
-        if cache is not None:
-            out.append(Target(tool, "06 dependency-file change / 06 cold build",
-                              ratio(summary(cache, "dependency_change").median,
-                                    summary(cache, "cold").median), 0.5, "×"))
-        if tool == "uv":
-            out.append(Target(tool, "07 cold build (base images present)",
-                              summary(prod, "cold").median, 20.0, "s"))
+    for spec in specs:
+        for tool in spec.tools or tools:
+            of = find(results, spec.of.lesson, tool, spec.of.app)
+            value: float | None
+            if spec.kind == "ratio":
+                to = find(results, spec.to.lesson, tool, spec.to.app)
+                value = _ratio(_metric(of, spec.of.metric), _metric(to, spec.to.metric))
+                out.append(TargetResult(tool, spec.says, value, spec.limit, "×"))
+            elif spec.kind == "value":
+                out.append(TargetResult(tool, spec.says, _metric(of, spec.of.metric),
+                                        spec.limit, "s"))
+            elif spec.kind == "pushed":
+                pushed = None if of is None else summary(of, spec.of.metric).pushed_median
+                value = None if pushed is None or "code_bytes" not in (of or {}) else \
+                    (pushed - of["code_bytes"]) / 1e6  # type: ignore[index]
+                out.append(TargetResult(tool, spec.says, value, spec.limit, "MB"))
+            elif spec.kind == "size":
+                sizes = [_metric(p, "size") for p in peers_of(results, spec.of.app)]
+                smallest = min((s for s in sizes if s is not None), default=None)
+                out.append(TargetResult(tool, spec.says, _ratio(_metric(of, "size"), smallest),
+                                        spec.limit, "×"))
+            elif spec.kind == "pairwise":
+                for peer in peers_of(results, spec.to.app):
+                    mine = {} if of is None else _per_repetition(of, spec.of.metric)
+                    theirs = _per_repetition(peer, spec.to.metric)
+                    ratios = [mine[r] / theirs[r] for r in mine if theirs.get(r)]
+                    value = statistics.median(ratios) if ratios else None
+                    out.append(TargetResult(tool, f"{spec.says}: {peer['lesson']}", value,
+                                            spec.limit, "×"))
     return out
 
 
-def targets_table(results: Results, tools: list[str]) -> str:
+def targets_table(results: Results, specs: Iterable[Any], tools: list[str]) -> str:
     rows = []
-    for target in targets(results, tools):
-        value = "–" if target.value is None else \
-            (f"{target.value:.3f}" if target.unit == "×" else f"{target.value:.1f} s")
-        if target.limit is None:
-            rows.append([target.tool, target.says, value, "(context)", ""])
-            continue
-        limit = f"≤ {target.limit:g}" + (" s" if target.unit == "s" else "")
+    for target in evaluate_targets(results, specs, tools):
+        if target.value is None:
+            value = "–"
+        elif target.unit == "×":
+            value = f"{target.value:.3f}"
+        else:
+            value = f"{target.value:.2f} {target.unit}"
+        limit = f"≤ {target.limit:g}" + ("" if target.unit == "×" else f" {target.unit}")
         verdict = {True: "met", False: "**missed**", None: "not measured"}[target.met]
         rows.append([target.tool, target.says, value, limit, verdict])
     if not rows:

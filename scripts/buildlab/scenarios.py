@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import shutil
 import tempfile
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from buildlab import buildlog, docker
 from buildlab.errors import BuildlabError
-from buildlab.manifest import App, Variant
+from buildlab.manifest import App, Peer, Variant
 from buildlab.tools import TOOLS
 
 IGNORED_IN_COPY = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache")
@@ -59,19 +60,20 @@ def make_code_change(context: Path, app: App) -> None:
 
 
 def dependency_step(result: docker.BuildResult, variant: Variant) -> buildlog.Step:
-    """The RUN step that installs the dependencies (named per variant in lessons.toml)."""
-    return buildlog.find_step(result.steps, variant.lesson.dependency_step[variant.tool])
+    """The RUN step that installs the dependencies: the first one with the tool's
+    `install_pattern` (tools.py), in every lesson."""
+    return buildlog.first_step(result.steps, TOOLS[variant.tool].install_pattern)
 
 
 def make_install_log_verbose(context: Path, variant: Variant) -> None:
     """Append the tool's verbosity flag (if it needs one) to the dependency install command,
-    so its log says where each package came from. The command is found through the
-    manifest's `dependency_step`, like every other reading of that step."""
+    so its log says where each package came from. The command is found through the tool's
+    `install_pattern`, like every other reading of that step."""
     flag = TOOLS[variant.tool].log_flag
     if not flag:
         return
     dockerfile = context / "Dockerfile"
-    needle = variant.lesson.dependency_step[variant.tool]
+    needle = TOOLS[variant.tool].install_pattern
     lines = dockerfile.read_text().splitlines(keepends=True)
     for number, line in enumerate(lines):
         if needle in line and not line.lstrip().startswith("#"):
@@ -79,22 +81,74 @@ def make_install_log_verbose(context: Path, variant: Variant) -> None:
             dockerfile.write_text("".join(lines))
             return
     raise BuildlabError(f"{variant.name}: no instruction in the Dockerfile has '{needle}' "
-                        "(lessons.toml dependency_step)")
+                        "(the tool's install_pattern)")
 
 
-def use_second_app(context: Path, tool: str, first: App, second: App) -> None:
+CMD_LINE = re.compile(r"^CMD .*$", flags=re.MULTILINE)
+
+
+def use_other_app(context: Path, variant: Variant, first: App, other: App) -> None:
     """Turn a copy of a lesson folder into the same lesson for another app: its package,
-    manifest and lock (from apps/NAME/manifests/TOOL) and its production CMD. Nothing else in
-    the Dockerfile changes: that is the point of the copy-paste reference."""
+    manifest and lock (from apps/NAME/manifests/TOOL, in the lesson's lock style) and its
+    production CMD. In the Dockerfile only the CMD changes, and any instruction naming the
+    first app's package (a peer that copies the package by name): that is the point of a
+    copy-paste reference."""
+    tool = TOOLS[variant.tool]
     for folder in (first.package, "tests"):
         shutil.rmtree(context / folder, ignore_errors=True)
-    shutil.copytree(second.source_dir / second.package, context / second.package,
+    shutil.copytree(other.source_dir / other.package, context / other.package,
                     ignore=IGNORED_IN_COPY)
-    for source in (second.source_dir / "manifests" / tool).iterdir():
-        shutil.copy2(source, context / source.name)
+    source = other.manifests_dir(variant.tool)
+    for name in tool.manifest_files:
+        shutil.copy2(source / name, context / name)
+    pinned = source / "pinned" / tool.lock_file
+    lock = pinned if tool.lock_style_matters and not variant.lesson.hashed_locks else \
+        source / tool.lock_file
+    shutil.copy2(lock, context / tool.lock_file)
     dockerfile = context / "Dockerfile"
-    old_cmd = f"CMD {json.dumps(list(first.production_cmd))}\n"
     text = dockerfile.read_text()
-    if old_cmd not in text:
-        raise ValueError(f"{dockerfile} has no {old_cmd.strip()!r}")
-    dockerfile.write_text(text.replace(old_cmd, f"CMD {json.dumps(list(second.production_cmd))}\n"))
+    if len(CMD_LINE.findall(text)) != 1:
+        raise BuildlabError(f"{dockerfile} needs exactly one CMD line to swap in {other.name}'s")
+    text = CMD_LINE.sub(lambda _: f"CMD {json.dumps(list(other.production_cmd))}", text)
+    lines = [line if line.lstrip().startswith("#") else
+             re.sub(rf"\b{first.package}\b", other.package, line)
+             for line in text.splitlines(keepends=True)]
+    dockerfile.write_text("".join(lines))
+
+
+def use_peer_dockerfile(context: Path, peer: Peer) -> None:
+    """Replace a lesson folder copy's Dockerfile and .dockerignore with a peer's."""
+    for name in ("Dockerfile", ".dockerignore"):
+        shutil.copy2(peer.directory / name, context / name)
+
+
+def add_after_code(context: Path, line: str) -> None:
+    """Add one instruction right after the Dockerfile's last `COPY . .` (a variation)."""
+    dockerfile = context / "Dockerfile"
+    text = dockerfile.read_text()
+    marker = "\nCOPY . .\n"
+    if marker not in text:
+        raise BuildlabError(f"{dockerfile} has no `COPY . .` line to add {line!r} after")
+    head, _, tail = text.rpartition(marker)
+    dockerfile.write_text(f"{head}{marker}{line}\n{tail}")
+
+
+# Files a developer's folder often holds that must never reach an image (lesson 04 on).
+STRAY_FILES = {
+    ".env": "SECRET_KEY=from-the-build-machine\n",
+    "tests/test_stray.py": "def test_stray() -> None:\n    pass\n",
+    ".git/HEAD": "ref: refs/heads/main\n",
+    "{package}/__pycache__/stray.cpython-313.pyc": "not byte-code from this image\n",
+    "{package}/stray.pyc": "not byte-code from this image\n",
+}
+
+
+def add_stray_files(context: Path, app: App) -> list[str]:
+    """Write the files of STRAY_FILES into a scratch copy; returns their paths in /app."""
+    paths = []
+    for name, content in STRAY_FILES.items():
+        path = context / name.format(package=app.package)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+        paths.append("/app/" + name.format(package=app.package))
+    return paths

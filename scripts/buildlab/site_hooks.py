@@ -13,7 +13,7 @@ from typing import Any
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from buildlab.manifest import load_manifest
-from buildlab.paths import LESSONS_DIR, ROOT
+from buildlab.paths import LESSONS_DIR, PEERS_DIR, ROOT
 
 SKIP_PARTS = {"__pycache__", ".venv", ".pytest_cache", ".ruff_cache"}
 EXTRA_FILES = [".github/workflows/ci.yml"]  # linked from lesson 08
@@ -21,7 +21,7 @@ EXTRA_FILES = [".github/workflows/ci.yml"]  # linked from lesson 08
 
 def _site_sources() -> list[Path]:
     paths = [ROOT / "README.md", *(ROOT / "docs").rglob("*"), *LESSONS_DIR.rglob("*"),
-             *(ROOT / name for name in EXTRA_FILES)]
+             *PEERS_DIR.rglob("*"), *(ROOT / name for name in EXTRA_FILES)]
     return sorted(p for p in paths
                   if p.is_file() and not SKIP_PARTS.intersection(p.relative_to(ROOT).parts))
 
@@ -31,7 +31,8 @@ def on_config(config: Any) -> Any:
     lessons = [{f"{lesson.id[:2]} {lesson.title}": f"lessons/{lesson.id}/README.md"}
                for lesson in manifest.lessons]
     config.nav = [{"Home": "README.md"}, {"Lessons": lessons},
-                  {"Results": "docs/results.md"}, {"The test engine": "docs/test-engine.md"}]
+                  {"Results": "docs/results.md"}, {"Peers": "peers/README.md"},
+                  {"The test engine": "docs/test-engine.md"}]
     return config
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Tool:
     name: str
     package: str  # the PyPI distribution that provides the tool (version in pins.toml)
@@ -20,11 +20,14 @@ class Tool:
     # refuses an interpreter older than requires-python), so it runs in the base image too.
     check_command: str
     check_in_image: bool
+    # Text of the RUN instruction that installs the dependencies, in every lesson: the first
+    # RUN that contains it is the dependency step (the claim tests find it in BuildKit's log).
+    install_pattern: str
     # The file a "dependency-file change" edits: it invalidates the dependency layer while the
     # lock stays valid (a comment added to it).
     dependency_edit_file: str
-    # What the tool prints when `docker build` meets a manifest that was changed without
-    # re-locking (lessons 03 and 07 prove the build stops with it).
+    # What the build prints (a regex) when it meets a manifest that was changed without
+    # re-locking: `rich` added (lessons 03 and 07 prove the build stops with it).
     stale_lock_message: str
     # Evidence in the tool's own log of where packages came from (lesson 06). `log_flag` is
     # added to the install command in a scratch copy when the default log does not say.
@@ -32,8 +35,11 @@ class Tool:
     from_cache: str  # regex: a line that means a package was installed without downloading
     log_flag: str
     executables: tuple[str, ...]  # the tool's commands, absent from a runtime image
-    # Files that differ between two clean builds even with SOURCE_DATE_EPOCH (lesson 08).
-    not_reproducible: tuple[str, ...] = ()
+
+    @property
+    def lock_style_matters(self) -> bool:
+        """Whether a hashed and a pinned lock differ (only pip-compile's --generate-hashes)."""
+        return self.lock(hashed=True) != self.lock(hashed=False)
 
     def lock(self, *, hashed: bool) -> str:
         return self.lock_command.format(hashes=" --generate-hashes" if hashed else "")
@@ -45,9 +51,6 @@ class Tool:
 PIP_DOWNLOADED = r"^\s*Downloading \S+"
 PIP_FROM_CACHE = r"^\s*Using cached \S+"
 
-# virtualenv (under pipenv and Poetry) seeds pip into the venv; its RECORD differs per build.
-SEEDED_PIP_RECORD = r"/app/\.venv/lib/python3\.\d+/site-packages/pip-[\d.]+\.dist-info/RECORD: content"
-
 PIP_COMPILE = ("pip-compile --quiet --strip-extras{hashes} --output-file=requirements.txt "
                "pyproject.toml")
 
@@ -55,36 +58,76 @@ TOOLS: dict[str, Tool] = {
     tool.name: tool
     for tool in (
         Tool(
-            "pip-tools",
-            "pip-tools",
-            ("pyproject.toml",),
-            "requirements.txt",
-            PIP_COMPILE,
+            name="pip-tools",
+            package="pip-tools",
+            manifest_files=("pyproject.toml",),
+            lock_file="requirements.txt",
+            lock_command=PIP_COMPILE,
             # pip-tools has no check mode: compile again (existing pins kept) and compare.
-            f"cp requirements.txt /tmp/committed.txt && {PIP_COMPILE} && "
-            "diff -u /tmp/committed.txt requirements.txt",
-            True,
-            "requirements.txt",
-            "requires rich, which is not installed",
-            PIP_DOWNLOADED,
-            PIP_FROM_CACHE,
-            "",
-            ("pip-compile", "pip-sync"),
+            check_command=(f"cp requirements.txt /tmp/committed.txt && {PIP_COMPILE} && "
+                           "diff -u /tmp/committed.txt requirements.txt"),
+            check_in_image=True,
+            install_pattern="-r requirements.txt",
+            dependency_edit_file="requirements.txt",
+            # Lessons 03-04: `pip check`; lessons 05-08 ask pip, offline, for what
+            # pyproject.toml declares on top of the installed lock.
+            stale_lock_message=("requires rich, which is not installed"
+                                "|No matching distribution found for rich"),
+            downloaded=PIP_DOWNLOADED,
+            from_cache=PIP_FROM_CACHE,
+            log_flag="",
+            executables=("pip-compile", "pip-sync"),
         ),
-        Tool("pipenv", "pipenv", ("Pipfile",), "Pipfile.lock", "pipenv lock", "pipenv verify",
-             False, "Pipfile", "Aborting deploy", PIP_DOWNLOADED, PIP_FROM_CACHE, " --verbose",
-             ("pipenv",), (SEEDED_PIP_RECORD,)),
+        Tool(
+            name="pipenv",
+            package="pipenv",
+            manifest_files=("Pipfile",),
+            lock_file="Pipfile.lock",
+            lock_command="pipenv lock",
+            check_command="pipenv verify",
+            check_in_image=False,
+            install_pattern="pipenv install",
+            dependency_edit_file="Pipfile",
+            stale_lock_message="Aborting deploy",
+            downloaded=PIP_DOWNLOADED,
+            from_cache=PIP_FROM_CACHE,
+            log_flag=" --verbose",
+            executables=("pipenv",),
+        ),
         # Poetry logs each file it fetches at -vvv (urllib3's "GET /packages/...").
-        Tool("poetry", "poetry", ("pyproject.toml",), "poetry.lock", "poetry lock",
-             "poetry check --lock", False, "pyproject.toml",
-             "pyproject.toml changed significantly since poetry.lock was last generated",
-             r'"GET /packages/', r"^\s*- Installing \S+ \(", " -vvv", ("poetry",),
-             (SEEDED_PIP_RECORD,)),
+        Tool(
+            name="poetry",
+            package="poetry",
+            manifest_files=("pyproject.toml",),
+            lock_file="poetry.lock",
+            lock_command="poetry lock",
+            check_command="poetry check --lock",
+            check_in_image=False,
+            install_pattern="poetry install",
+            dependency_edit_file="pyproject.toml",
+            stale_lock_message="pyproject.toml changed significantly since poetry.lock was last generated",
+            downloaded=r'"GET /packages/',
+            from_cache=r"^\s*- Installing \S+ \(",
+            log_flag=" -vvv",
+            executables=("poetry",),
+        ),
         # uv prints "Prepared N packages" only when it had to download or build some.
-        Tool("uv", "uv", ("pyproject.toml",), "uv.lock", "uv lock", "uv lock --check", True,
-             "pyproject.toml", "needs to be updated, but `--locked` was provided",
-             r"^(Prepared \d+ packages?|\s*Downloading)", r"^Installed \d+ packages?", "",
-             ("uv", "uvx")),
+        Tool(
+            name="uv",
+            package="uv",
+            manifest_files=("pyproject.toml",),
+            lock_file="uv.lock",
+            lock_command="uv lock",
+            check_command="uv lock --check",
+            check_in_image=True,
+            install_pattern="uv sync",
+            dependency_edit_file="pyproject.toml",
+            stale_lock_message="needs to be updated, but `--locked` was provided",
+            downloaded=r"^(Prepared \d+ packages?|\s*Downloading)",
+            from_cache=r"^Installed \d+ packages?",
+            log_flag="",
+            executables=("uv", "uvx"),
+        ),
     )
 }
 

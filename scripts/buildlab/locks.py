@@ -1,13 +1,16 @@
-"""Lock files made, and checked, by each tool inside the lesson's own base image.
+"""Lock files made (`relock`), and checked (`stale_locks`), by each tool inside the lesson's
+own base image.
 
-Same Python, same OS as the image that installs from the lock. Variants that share an image,
-a tool and identical manifest files are locked once and the lock is copied to each of them.
+Same Python, same OS as the image that installs from the lock. Folders that share an image,
+a tool, a lock style and identical manifest files are locked once and the lock is copied to
+each of them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import shlex
+import shutil
 import subprocess
 import sys
 from collections import defaultdict
@@ -17,7 +20,7 @@ from pathlib import Path
 from buildlab.docker import run_in_image
 from buildlab.engine import require_engine
 from buildlab.errors import BuildlabError, ContainerFailed
-from buildlab.manifest import LockTarget
+from buildlab.manifest import LockFolder
 from buildlab.pins import load_pins
 from buildlab.proc import tail
 from buildlab.scenarios import scratch_dir
@@ -27,57 +30,66 @@ from buildlab.tools import TOOLS
 TOOL_ENV = {"CUSTOM_COMPILE_COMMAND": "buildlab relock", "PIPENV_VERBOSITY": "-1"}
 
 
-def _groups(targets: list[LockTarget]) -> dict[tuple[str, str], list[LockTarget]]:
+def _groups(folders: list[LockFolder]) -> dict[tuple[str, str], list[LockFolder]]:
     """(image, tool, lock style) + identical manifest files -> the targets sharing one lock."""
-    groups: dict[tuple[str, str], list[LockTarget]] = defaultdict(list)
-    for target in targets:
-        tool = TOOLS[target.tool]
-        digest = hashlib.sha256(f"{target.tool} hashed={target.hashed}".encode())
-        for name in (*tool.manifest_files, tool.lock_file):
-            path = target.directory / name
+    groups: dict[tuple[str, str], list[LockFolder]] = defaultdict(list)
+    for folder in folders:
+        tool = TOOLS[folder.tool]
+        digest = hashlib.sha256(f"{folder.tool} hashed={folder.hashed}".encode())
+        for path in (*(folder.directory / n for n in tool.manifest_files), lock_path(folder)):
             digest.update(path.read_bytes() if path.exists() else b"")
-        groups[(load_pins().image(target.image_key), digest.hexdigest())].append(target)
+        groups[(load_pins().image(folder.image_key), digest.hexdigest())].append(folder)
     return groups
 
 
-def _in_image(image: str, target: LockTarget, command: str, *, drop_lock: bool = False) -> bytes:
-    """Run the pinned tool in `image` on a copy of the target folder; return the lock after."""
-    tool = TOOLS[target.tool]
-    with scratch_dir(target.directory) as work:
+def lock_path(folder: LockFolder) -> Path:
+    return folder.directory / folder.lock_subdir / TOOLS[folder.tool].lock_file
+
+
+def _in_image(image: str, folder: LockFolder, command: str, *, drop_lock: bool = False) -> bytes:
+    """Run the pinned tool in `image` on a copy of the folder; return the lock after."""
+    tool = TOOLS[folder.tool]
+    with scratch_dir(folder.directory) as work:
+        lock = work / tool.lock_file
+        if folder.lock_subdir:
+            lock.unlink(missing_ok=True)
+            if lock_path(folder).exists():
+                shutil.copy2(lock_path(folder), lock)
         if drop_lock:
-            (work / tool.lock_file).unlink(missing_ok=True)
+            lock.unlink(missing_ok=True)
         version = load_pins().tool(tool.package)
         script = (f"pip install --quiet --root-user-action=ignore {tool.package}=={version}"
                   f" && {command}")
         run_in_image(image, script, mount=work, env=TOOL_ENV)
-        return (work / tool.lock_file).read_bytes()
+        return lock.read_bytes()
 
 
-def relock(targets: list[LockTarget], *, upgrade: bool,
+def relock(folders: list[LockFolder], *, upgrade: bool,
            say: Callable[[str], None] = print) -> None:
     require_engine()
-    for (image, _), members in _groups(targets).items():
+    for (image, _), members in _groups(folders).items():
         tool = TOOLS[members[0].tool]
         say(f"relock: {tool.name} in {image} for {', '.join(m.name for m in members)}")
         command = tool.lock(hashed=members[0].hashed)
         lock = _in_image(image, members[0], command, drop_lock=upgrade)
         for member in members:
-            (member.directory / tool.lock_file).write_bytes(lock)
+            lock_path(member).parent.mkdir(parents=True, exist_ok=True)
+            lock_path(member).write_bytes(lock)
 
 
-def stale_locks(targets: list[LockTarget], *, in_image: bool) -> list[str]:
+def stale_locks(folders: list[LockFolder], *, in_image: bool) -> list[str]:
     """Each lock checked by its own tool; returns one line per stale lock.
 
     in_image=False runs the checks that work on the host (no Docker); in_image=True the ones
     that need the image's Python (see Tool.check_in_image).
     """
     problems: list[str] = []
-    chosen = [t for t in targets if TOOLS[t.tool].check_in_image == in_image]
+    chosen = [f for f in folders if TOOLS[f.tool].check_in_image == in_image]
     if in_image and chosen:
         require_engine()
     for (image, _), members in _groups(chosen).items():
         tool = TOOLS[members[0].tool]
-        if not (members[0].directory / tool.lock_file).exists():
+        if not lock_path(members[0]).exists():
             problems += [f"{m.name}: no {tool.lock_file}" for m in members]
             continue
         check = tool.check(hashed=members[0].hashed)
@@ -85,7 +97,10 @@ def stale_locks(targets: list[LockTarget], *, in_image: bool) -> list[str]:
             if in_image:
                 _in_image(image, members[0], check)
             else:
-                _on_host(check, members[0].directory)
+                with scratch_dir(members[0].directory) as work:
+                    if members[0].lock_subdir:
+                        shutil.copy2(lock_path(members[0]), work / tool.lock_file)
+                    _on_host(check, work)
         except ContainerFailed:
             raise  # the engine failed, not the lock: say so instead of "stale"
         except BuildlabError as exc:

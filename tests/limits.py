@@ -1,0 +1,35 @@
+"""Every number a claim test compares with, in one place, each with its reason.
+
+These are bounds of behaviour (a container that is killed, a push that carries dependencies),
+not performance targets: speed is measured by `buildlab measure` and judged on the results
+page, never asserted here.
+"""
+
+from __future__ import annotations
+
+# stops-gracefully: Docker sends SIGKILL after 10 s; a server that handles SIGTERM is done in
+# well under a second, so half of Docker's timeout separates the two without flakiness.
+STOP_SECONDS = 5.0
+
+# healthcheck-reaches-healthy: the HEALTHCHECK's start period is 30 s with a 1 s interval;
+# twice that is "never".
+HEALTHY_WITHIN_SECONDS = 60.0
+
+# bytecode-precompiled: every app's dependencies have far more modules than this; fewer
+# means compileall skipped the virtual environment rather than "a small app".
+MIN_DEPENDENCY_MODULES = 100
+
+# code-change-ships-only-code: what a push uploads besides the code's own layer: the image
+# config, the manifests and BuildKit's provenance attestation (a few KB each).
+PUSH_OVERHEAD_BYTES = 100_000
+
+# no-request-lost-on-stop: 20 concurrent clients for 4 s, `docker stop` 1.5 s in.
+LOAD_CLIENTS = 20
+LOAD_SECONDS = 4.0
+STOP_AFTER_SECONDS = 1.5
+# A request sent less than this before `docker stop` may still be between the client and the
+# server's accept queue (Docker's port proxy) when SIGTERM closes the listener: it is refused,
+# never answered wrongly. Measured: the refused ones were sent at most 4 ms before the stop.
+CONNECT_MARGIN_SECONDS = 0.025
+# Docker's own stop timeout: the container must have exited by then, with code 0.
+DOCKER_STOP_TIMEOUT_SECONDS = 10.0
