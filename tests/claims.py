@@ -21,22 +21,40 @@ from buildlab.manifest import App, Manifest, Variant
 from buildlab.measure import code_bytes
 from buildlab.probe import check_probe, running
 from buildlab.proc import run
-from buildlab.scenarios import (add_dependency, add_stray_files, dependency_step,
-                                make_code_change, make_dependency_file_change,
-                                make_install_log_verbose, scratch_copy, use_other_app)
+from buildlab.scenarios import (
+    add_dependency,
+    add_stray_files,
+    dependency_step,
+    make_code_change,
+    make_dependency_file_change,
+    make_install_log_verbose,
+    scratch_copy,
+    use_other_app,
+)
 from buildlab.tools import TOOLS, conditional_packages, locked_versions, normalize
 
 COMPILERS = ("gcc", "cc", "c++", "g++", "clang", "make")
-HARDENED = ["--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL",
-            "--security-opt", "no-new-privileges"]
+HARDENED = [
+    "--read-only",
+    "--tmpfs",
+    "/tmp",
+    "--cap-drop",
+    "ALL",
+    "--security-opt",
+    "no-new-privileges",
+]
 # Installed distributions of the image's Python (the venv's, when it is first on PATH).
-LIST_DISTRIBUTIONS = ("import importlib.metadata as m, json; print(json.dumps(sorted("
-                      "[d.metadata['Name'], d.version] for d in m.distributions())))")
+LIST_DISTRIBUTIONS = (
+    "import importlib.metadata as m, json; print(json.dumps(sorted("
+    "[d.metadata['Name'], d.version] for d in m.distributions())))"
+)
 
 
 # Figures a claim measured on its way (requests served, stop time): printed at the end of the
 # test run by conftest.py, never compared with a threshold.
 FACTS: list[str] = []
+# How each negative control failed (printed beside FACTS).
+CONTROL_FAILURES: list[str] = []
 
 
 @dataclass
@@ -54,12 +72,13 @@ class ClaimContext:
         return self.variant.tool
 
     def built(self, variant: Variant | None = None) -> docker.BuildResult:
-        """A variant's image (this one by default), built once per test session."""
+        """A variant's image (this one by default), built once per test session (per folder:
+        a negative control's broken copy is another image)."""
         variant = variant or self.variant
-        if variant.name not in self.builds:
-            self.builds[variant.name] = docker.build(variant.directory,
-                                                     docker.image_tag(variant.name))
-        return self.builds[variant.name]
+        key = str(variant.directory)
+        if key not in self.builds:
+            self.builds[key] = docker.build(variant.directory, docker.image_tag(variant.name))
+        return self.builds[key]
 
     def tag(self, suffix: str) -> str:
         return docker.image_tag(f"{self.variant.name}-{suffix}")
@@ -78,7 +97,8 @@ def _rebuild_after_code_change(ctx: ClaimContext) -> docker.BuildResult:
         make_code_change(context, ctx.app)
         after = docker.build(context, tag)
     code_copy = [s for s in after.instructions if s.instruction.startswith("COPY . .")]
-    assert code_copy and not code_copy[0].cached, "the code change did not reach the build"
+    assert code_copy, "the build has no `COPY . .`"
+    assert not code_copy[0].cached, "the code change did not reach the build"
     return after
 
 
@@ -102,41 +122,52 @@ def code_change_ships_only_code(ctx: ClaimContext) -> None:
         make_code_change(context, ctx.app)
         after = docker.build(context, ctx.tag("ships-code-2"))
         pushed = repository.push(after.tag)
-    reran = [s.instruction for s in after.build_steps
-             if s.instruction.startswith("RUN") and not s.cached]
+    reran = [
+        s.instruction for s in after.build_steps if s.instruction.startswith("RUN") and not s.cached
+    ]
     assert not reran, f"a code-only change ran again: {reran}"
     old, new = docker.layer_digests(before.tag), docker.layer_digests(after.tag)
-    assert len(old) == len(new) and old[:-1] == new[:-1], \
-        f"layers other than the last changed: {sum(a != b for a, b in zip(old, new))} of {len(new)}"
+    assert len(old) == len(new), f"{len(old)} layers before the change, {len(new)} after"
+    changed = sum(a != b for a, b in zip(old, new, strict=True))
+    assert old[:-1] == new[:-1], f"layers other than the last changed: {changed} of {len(new)}"
     assert old[-1] != new[-1], "the code's layer did not change"
     assert pushed.uploaded_bytes <= code + limits.PUSH_OVERHEAD_BYTES, (
         f"the push uploaded {pushed.uploaded_bytes} bytes; the code is {code} bytes compressed "
-        f"(+ {limits.PUSH_OVERHEAD_BYTES} allowed for manifests, config and provenance)")
-    FACTS.append(f"code-change-ships-only-code {ctx.variant.name}: the push after a code change "
-                 f"uploaded {pushed.uploaded_bytes} bytes (code: {code} bytes compressed)")
+        f"(+ {limits.PUSH_OVERHEAD_BYTES} allowed for manifests, config and provenance)"
+    )
+    FACTS.append(
+        f"code-change-ships-only-code {ctx.variant.name}: the push after a code change "
+        f"uploaded {pushed.uploaded_bytes} bytes (code: {code} bytes compressed)"
+    )
+
+
+def _build_must_fail(context: Path, tag: str, why: str) -> BuildFailed:
+    """The failure of a build that must fail (an AssertionError saying `why` if it succeeds)."""
+    try:
+        docker.build(context, tag)
+    except BuildFailed as failure:
+        return failure
+    raise AssertionError(why)
 
 
 def stale_lock_fails_build(ctx: ClaimContext) -> None:
     tool = TOOLS[ctx.tool]
     with scratch_copy(ctx.variant) as context:
         add_dependency(context, ctx.tool)
-        try:
-            docker.build(context, ctx.tag("stale-lock"))
-        except BuildFailed as failure:
-            assert re.search(tool.stale_lock_message, failure.detail), failure.detail
-        else:
-            raise AssertionError(f"a stale {tool.lock_file} built without an error")
+        failure = _build_must_fail(
+            context, ctx.tag("stale-lock"), f"a stale {tool.lock_file} built without an error"
+        )
+        assert re.search(tool.stale_lock_message, failure.detail), failure.detail
         if ctx.tool == "pipenv":  # --deploy alone would lock anew when there is no lock at all
             (context / tool.manifest_files[0]).write_text(
-                (ctx.variant.directory / tool.manifest_files[0]).read_text())
+                (ctx.variant.directory / tool.manifest_files[0]).read_text()
+            )
             (context / tool.lock_file).unlink()
-            try:
-                docker.build(context, ctx.tag("no-lock"))
-            except BuildFailed as failure:
-                assert "Pipfile.lock" in failure.detail and "not found" in failure.detail, \
-                    failure.detail
-            else:
-                raise AssertionError("a build without Pipfile.lock succeeded")
+            failure = _build_must_fail(
+                context, ctx.tag("no-lock"), "a build without Pipfile.lock succeeded"
+            )
+            assert "Pipfile.lock" in failure.detail, failure.detail
+            assert "not found" in failure.detail, failure.detail
 
 
 def _installed(tag: str) -> dict[str, str]:
@@ -147,16 +178,20 @@ def _installed(tag: str) -> dict[str, str]:
 def locked_installs_are_identical(ctx: ClaimContext) -> None:
     installs = []
     for attempt in ("first", "second"):
-        result = docker.build(ctx.variant.directory, ctx.tag(f"clean-{attempt}"),
-                              extra_args=["--no-cache"])
+        result = docker.build(
+            ctx.variant.directory, ctx.tag(f"clean-{attempt}"), extra_args=["--no-cache"]
+        )
         installs.append(_installed(result.tag))
     assert installs[0] == installs[1], f"two clean builds differ: {installs}"
     locked = locked_versions(ctx.tool, ctx.variant.directory)
     assert locked, "the lock lists no packages"
     # A package locked for another platform only (colorama: Windows) is rightly not installed.
     skipped = conditional_packages(ctx.tool, ctx.variant.directory)
-    wrong = {name: (version, installs[0].get(name)) for name, version in locked.items()
-             if installs[0].get(name) != version and name not in skipped}
+    wrong = {
+        name: (version, installs[0].get(name))
+        for name, version in locked.items()
+        if installs[0].get(name) != version and name not in skipped
+    }
     assert not wrong, f"installed versions differ from the lock (lock, image): {wrong}"
 
 
@@ -227,11 +262,14 @@ def runtime_is_base_plus_app(ctx: ClaimContext) -> None:
     base = docker.layer_digests(base_tag)
     assert docker.layer_digests(tag)[: len(base)] == base, "the base image's layers changed"
     rows = docker.history(tag)
-    added = [(by, size) for by, size in rows[: len(rows) - len(docker.history(base_tag))]
-             if size > 0]
+    added = [
+        (by, size) for by, size in rows[: len(rows) - len(docker.history(base_tag))] if size > 0
+    ]
     layers = [by for by, _ in reversed(added) if not by.startswith("WORKDIR /app")]
-    assert [re.sub(r" # buildkit$", "", by) for by in layers] == \
-        ["COPY /app/.venv /app/.venv", "COPY . ."], f"layers on top of the base: {layers}"
+    assert [re.sub(r" # buildkit$", "", by) for by in layers] == [
+        "COPY /app/.venv /app/.venv",
+        "COPY . .",
+    ], f"layers on top of the base: {layers}"
 
 
 def dependency_change_uses_cache_mount(ctx: ClaimContext) -> None:
@@ -245,22 +283,26 @@ def dependency_change_uses_cache_mount(ctx: ClaimContext) -> None:
     assert not step.cached, "the dependency-file change did not re-run the install"
     downloaded = [line for line in step.output if re.search(tool.downloaded, line)]
     assert not downloaded, "packages came from the network:\n" + "\n".join(downloaded[:10])
-    assert any(re.search(tool.from_cache, line) for line in step.output), \
+    assert any(re.search(tool.from_cache, line) for line in step.output), (
         "the install step's log shows no package installed:\n" + "\n".join(step.output[-30:])
+    )
 
 
 def cache_mount_not_in_image(ctx: ClaimContext) -> None:
-    builder = docker.build(ctx.variant.directory, ctx.tag("builder"),
-                           extra_args=["--target", "builder"])
+    """The stage that installs (the builder where there is one) has no cache in its layers."""
+    dockerfile = (ctx.variant.directory / "Dockerfile").read_text()
+    target = ["--target", "builder"] if re.search(r"^FROM .* AS builder$", dockerfile, re.M) else []
+    installed = docker.build(ctx.variant.directory, ctx.tag("builder"), extra_args=target)
     script = "find /root/.cache -type f 2>/dev/null | head -5; true"
-    out = docker.run_command(builder.tag, ["sh", "-c", script], user="0").stdout
-    assert out.strip() == "", f"cache files in the builder stage's layers:\n{out}"
+    out = docker.run_command(installed.tag, ["sh", "-c", script], user="0").stdout
+    assert out.strip() == "", f"cache files in the installing stage's layers:\n{out}"
 
 
 def runs_as_non_root(ctx: ClaimContext) -> None:
     with running(ctx.built().tag, ctx.app) as container:
-        out = run(["docker", "exec", container.id, "sh", "-c",
-                   "id -u; grep '^Uid:' /proc/1/status"]).stdout.split()
+        out = run(
+            ["docker", "exec", container.id, "sh", "-c", "id -u; grep '^Uid:' /proc/1/status"]
+        ).stdout.split()
     assert out[0] == "10001", out
     assert out[1:3] == ["Uid:", "10001"], f"PID 1 runs as {out[1:]}"
 
@@ -289,32 +331,41 @@ def stops_gracefully(ctx: ClaimContext) -> None:
 
 def no_request_lost_on_stop(ctx: ClaimContext) -> None:
     with running(ctx.built().tag, ctx.app) as container:
-        load = run_load(container.port, ctx.app.probe,
-                        lambda: run(["docker", "stop", container.id], timeout=60),
-                        clients=limits.LOAD_CLIENTS, seconds=limits.LOAD_SECONDS,
-                        stop_after=limits.STOP_AFTER_SECONDS)
+        load = run_load(
+            container.port,
+            ctx.app.probe,
+            lambda: run(["docker", "stop", container.id], timeout=60),
+            clients=limits.LOAD_CLIENTS,
+            seconds=limits.LOAD_SECONDS,
+            stop_after=limits.STOP_AFTER_SECONDS,
+        )
         final = docker.state(container)
     expect = ctx.app.probe.expect
     wrong = [r for r in load.requests if r.ok and (r.status != 200 or r.body != expect)]
     assert not wrong, f"{len(wrong)} wrong answers, e.g. {wrong[0]}"
-    sent_before = [r for r in load.requests
-                   if r.started < load.stop_started - limits.CONNECT_MARGIN_SECONDS]
+    sent_before = [
+        r for r in load.requests if r.started < load.stop_started - limits.CONNECT_MARGIN_SECONDS
+    ]
     lost = [r for r in sent_before if not r.ok]
-    assert sent_before and not lost, (
-        f"{len(lost)} of {len(sent_before)} requests sent before the stop got no answer: "
-        f"{lost[:3]}")
+    assert sent_before, "no request was sent before the stop"
+    assert not lost, (
+        f"{len(lost)} of {len(sent_before)} requests sent before the stop got no answer: {lost[:3]}"
+    )
     # Answered after the stop began: in the server's hands when SIGTERM came, and finished.
     in_flight = [r for r in load.requests if r.ok and r.started < load.stop_started < r.finished]
     assert in_flight, "no request was in flight at the stop: the load did not reach the server"
     assert final["ExitCode"] == 0, f"exit code {final['ExitCode']} (137 is SIGKILL)"
-    assert load.stop_seconds < limits.DOCKER_STOP_TIMEOUT_SECONDS, \
+    assert load.stop_seconds < limits.DOCKER_STOP_TIMEOUT_SECONDS, (
         f"docker stop took {load.stop_seconds:.1f} s"
+    )
     served = sum(1 for r in load.requests if r.ok)
     refused = sum(1 for r in load.requests if not r.ok)
-    FACTS.append(f"no-request-lost-on-stop {ctx.variant.name}: {served} requests served "
-                 f"({len(in_flight)} in flight at the stop, all answered), "
-                 f"{load.served_per_second():.0f} requests/s before it; stop took "
-                 f"{load.stop_seconds:.2f} s, exit 0; {refused} refused after it")
+    FACTS.append(
+        f"no-request-lost-on-stop {ctx.variant.name}: {served} requests served "
+        f"({len(in_flight)} in flight at the stop, all answered), "
+        f"{load.served_per_second():.0f} requests/s before it; stop took "
+        f"{load.stop_seconds:.2f} s, exit 0; {refused} refused after it"
+    )
 
 
 def serves_hardened(ctx: ClaimContext) -> None:
@@ -323,8 +374,9 @@ def serves_hardened(ctx: ClaimContext) -> None:
 
 
 def no_setuid_files(ctx: ClaimContext) -> None:
-    out = docker.run_command(ctx.built().tag, ["find", "/", "-xdev", "-perm", "/6000",
-                                               "-type", "f"], user="0").stdout
+    out = docker.run_command(
+        ctx.built().tag, ["find", "/", "-xdev", "-perm", "/6000", "-type", "f"], user="0"
+    ).stdout
     assert out.strip() == "", f"setuid/setgid files:\n{out}"
 
 
@@ -350,11 +402,13 @@ print(total, len(missing), len(timestamped), *(missing + timestamped)[:10])
 
 def bytecode_precompiled(ctx: ClaimContext) -> None:
     total, missing, timestamped, *examples = docker.run_command(
-        ctx.built().tag, ["python", "-c", BYTECODE_CHECK]).stdout.split()
+        ctx.built().tag, ["python", "-c", BYTECODE_CHECK]
+    ).stdout.split()
     assert int(total) > limits.MIN_DEPENDENCY_MODULES, f"only {total} modules in the venv"
     assert missing == "0", f"{missing} of {total} modules have no byte-code: {examples}"
-    assert timestamped == "0", \
+    assert timestamped == "0", (
         f"{timestamped} of {total} modules have byte-code that is not checked by hash: {examples}"
+    )
 
 
 def second_app_serves(ctx: ClaimContext) -> None:
@@ -370,11 +424,17 @@ def second_app_serves(ctx: ClaimContext) -> None:
 
 def cache_export_survives_prune(ctx: ClaimContext) -> None:
     with tempfile.TemporaryDirectory(prefix="buildlab-cache-") as cache:
-        docker.build(ctx.variant.directory, ctx.tag("export"),
-                     extra_args=["--cache-to", f"type=local,dest={cache},mode=max"])
+        docker.build(
+            ctx.variant.directory,
+            ctx.tag("export"),
+            extra_args=["--cache-to", f"type=local,dest={cache},mode=max"],
+        )
         docker.prune_build_cache()
-        cold = docker.build(ctx.variant.directory, ctx.tag("export"),
-                            extra_args=["--cache-from", f"type=local,src={cache}"])
+        cold = docker.build(
+            ctx.variant.directory,
+            ctx.tag("export"),
+            extra_args=["--cache-from", f"type=local,src={cache}"],
+        )
     step = dependency_step(cold, ctx.variant)
     assert step.cached, f"{step.instruction!r} re-ran although the cache was imported"
 
@@ -382,9 +442,17 @@ def cache_export_survives_prune(ctx: ClaimContext) -> None:
 def _oci_build(ctx: ClaimContext, dest: Path) -> str:
     from buildlab.reproducible import manifest_digest
 
-    docker.build(ctx.variant.directory, ctx.tag("oci"), extra_args=[
-        "--no-cache", "--build-arg", "SOURCE_DATE_EPOCH=1700000000",
-        "--output", f"type=oci,dest={dest},rewrite-timestamp=true"])
+    docker.build(
+        ctx.variant.directory,
+        ctx.tag("oci"),
+        extra_args=[
+            "--no-cache",
+            "--build-arg",
+            "SOURCE_DATE_EPOCH=1700000000",
+            "--output",
+            f"type=oci,dest={dest},rewrite-timestamp=true",
+        ],
+    )
     return manifest_digest(dest)
 
 
@@ -395,8 +463,31 @@ def reproducible_digest(ctx: ClaimContext) -> None:
         first, second = Path(tmp, "first.tar"), Path(tmp, "second.tar")
         digests = [_oci_build(ctx, first), _oci_build(ctx, second)]
         FACTS.append(f"reproducible-digest {ctx.variant.name}: {digests[0]} and {digests[1]}")
-        assert digests[0] == digests[1], (
-            f"digests differ: {digests}\n" + "\n".join(differences(first, second)[:20]))
+        assert digests[0] == digests[1], f"digests differ: {digests}\n" + "\n".join(
+            differences(first, second)[:20]
+        )
+
+
+def _break_cmd(dockerfile: Path, cmd: str) -> None:
+    text = dockerfile.read_text()
+    lines = [line for line in text.splitlines() if line.startswith("CMD ")]
+    assert len(lines) == 1, f"{dockerfile} needs exactly one CMD"
+    dockerfile.write_text(text.replace(lines[0], cmd))
+
+
+def _shell_form(dockerfile: Path) -> None:
+    """The same command in shell form: /bin/sh becomes PID 1 and never passes SIGTERM on."""
+    (line,) = [line for line in dockerfile.read_text().splitlines() if line.startswith("CMD ")]
+    _break_cmd(dockerfile, "CMD " + " ".join(json.loads(line[len("CMD ") :])))
+
+
+# Named breaks for negative controls (lessons.toml `control.break`): each edits a Dockerfile.
+BREAKS: dict[str, Callable[[Path], None]] = {
+    "cmd-never-listens": lambda dockerfile: _break_cmd(
+        dockerfile, 'CMD ["python", "-c", "import time; time.sleep(3600)"]'
+    ),
+    "shell-form-cmd": _shell_form,
+}
 
 
 CLAIM_CHECKS: dict[str, Callable[[ClaimContext], None]] = {

@@ -14,16 +14,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from claims import CLAIM_CHECKS, ClaimContext
-from helpers import break_dockerfile
 
 from buildlab import docker, registry
 from buildlab.engine import engine_answers
-from buildlab.errors import BuildFailed, BuildlabError
+from buildlab.errors import BuildFailed, BuildlabError, ContainerFailed
 from buildlab.locks import stale_locks
-from buildlab.manifest import LockFolder, Variant, load_manifest
+from buildlab.manifest import Claim, LockFolder, Variant, load_manifest
 from buildlab.scenarios import add_dependency, scratch_copy
 from buildlab.tools import TOOLS
+from claims import CLAIM_CHECKS, CONTROL_FAILURES, ClaimContext
+from helpers import break_dockerfile
 
 pytestmark = pytest.mark.docker
 MANIFEST = load_manifest()
@@ -47,8 +47,7 @@ def builds(engine: None) -> dict[str, docker.BuildResult]:
     return {}
 
 
-@pytest.mark.parametrize(("variant", "claim"), CASES,
-                         ids=[f"{v.name}:{c}" for v, c in CASES])
+@pytest.mark.parametrize(("variant", "claim"), CASES, ids=[f"{v.name}:{c}" for v, c in CASES])
 def test_claim(variant: Variant, claim: str, builds: dict[str, docker.BuildResult]) -> None:
     try:
         CLAIM_CHECKS[claim](ClaimContext(MANIFEST, variant, builds))
@@ -56,10 +55,43 @@ def test_claim(variant: Variant, claim: str, builds: dict[str, docker.BuildResul
         pytest.fail(f"{exc.message}\n{exc.detail}", pytrace=False)
 
 
-@pytest.mark.parametrize("folder", [f for f in MANIFEST.lock_folders(MANIFEST.all_variants())
-                                    if TOOLS[f.tool].check_in_image], ids=lambda f: f.name)
-def test_lock_is_fresh_by_its_tools_own_check_in_the_image(folder: LockFolder,
-                                                           engine: None) -> None:
+CONTROLS = [claim for claim in MANIFEST.claims.values() if claim.control is not None]
+
+
+@pytest.mark.parametrize("claim", CONTROLS, ids=[claim.id for claim in CONTROLS])
+def test_claim_check_fails_on_its_negative_control(
+    claim: Claim, builds: dict[str, docker.BuildResult], tmp_path: Path
+) -> None:
+    """The same check, where the claim does not hold (lessons.toml `control`): it must fail.
+    This is how we know each claim's test can fail."""
+    import shutil
+
+    from claims import BREAKS
+
+    assert claim.control is not None
+    lesson = MANIFEST.lesson(claim.control.lesson)
+    variant = Variant(lesson, claim.control.tool)
+    if claim.control.breaks is not None:
+        shutil.copytree(variant.directory, tmp_path / lesson.id / variant.tool)
+        variant = Variant(lesson, variant.tool, tmp_path)
+        BREAKS[claim.control.breaks](variant.directory / "Dockerfile")
+    with pytest.raises((AssertionError, ContainerFailed)) as failure:
+        CLAIM_CHECKS[claim.id](ClaimContext(MANIFEST, variant, builds))
+    CONTROL_FAILURES.append(
+        f"{claim.id} on {variant.name}"
+        + (f" ({claim.control.breaks})" if claim.control.breaks else "")
+        + f": {str(failure.value).splitlines()[0][:120]}"
+    )
+
+
+@pytest.mark.parametrize(
+    "folder",
+    [f for f in MANIFEST.lock_folders(MANIFEST.all_variants()) if TOOLS[f.tool].check_in_image],
+    ids=lambda f: f.name,
+)
+def test_lock_is_fresh_by_its_tools_own_check_in_the_image(
+    folder: LockFolder, engine: None
+) -> None:
     assert stale_locks([folder], in_image=True) == []
 
 
@@ -71,7 +103,8 @@ def test_image_lock_check_catches_a_stale_lock(tmp_path: Path, engine: None) -> 
     variant = Variant(lesson, "uv", tmp_path)
     add_dependency(variant.directory, "uv")
     problems = stale_locks(MANIFEST.lock_folders([variant]), in_image=True)
-    assert len(problems) == 1 and "uv.lock is stale" in problems[0]
+    assert len(problems) == 1
+    assert "uv.lock is stale" in problems[0]
 
 
 def test_a_failed_build_reports_the_failing_step(engine: None) -> None:
@@ -87,8 +120,12 @@ def test_a_failed_build_reports_the_failing_step(engine: None) -> None:
 def _labelled(session: str) -> list[str]:
     found = []
     for cmd in (["docker", "ps", "--all", "--quiet"], ["docker", "images", "--quiet"]):
-        found += subprocess.run([*cmd, "--filter", f"label=buildlab.session={session}"],
-                                capture_output=True, text=True, check=True).stdout.split()
+        found += subprocess.run(
+            [*cmd, "--filter", f"label=buildlab.session={session}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
     return found
 
 
@@ -96,10 +133,19 @@ def test_ctrl_c_removes_containers_and_images(engine: None) -> None:
     session = f"ctrlc{os.getpid()}"
     variant = MANIFEST.all_variants()[-1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "buildlab", "run", variant.lesson.id, variant.tool,
-         "--keep-running"],
+        [
+            sys.executable,
+            "-m",
+            "buildlab",
+            "run",
+            variant.lesson.id,
+            variant.tool,
+            "--keep-running",
+        ],
         env={**os.environ, "BUILDLAB_SESSION": session},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert process.stdout is not None
@@ -125,9 +171,13 @@ def test_a_port_that_never_opens_fails_with_the_container_logs(engine: None) -> 
     app = MANIFEST.apps[variant.lesson.app]
     with scratch_copy(variant) as context:
         dockerfile = context / "Dockerfile"
-        dockerfile.write_text(dockerfile.read_text() + (
-            '\nCMD ["python", "-c", "print(\'listening nowhere\', flush=True); '
-            'import time; time.sleep(60)"]\n'))
+        dockerfile.write_text(
+            dockerfile.read_text()
+            + (
+                '\nCMD ["python", "-c", "print(\'listening nowhere\', flush=True); '
+                'import time; time.sleep(60)"]\n'
+            )
+        )
         tag = docker.build(context, docker.image_tag("never-opens")).tag
     with pytest.raises(ContainerFailed) as failure:
         with running(tag, app, timeout=3):

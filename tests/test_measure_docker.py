@@ -13,15 +13,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import limits
 import pytest
-from helpers import break_dockerfile, run_cli
 
+import limits
 from buildlab import docker, results
 from buildlab.charts import CHARTS, drawn_from, fingerprint
 from buildlab.engine import engine_answers
 from buildlab.manifest import Variant, load_manifest
 from buildlab.measure import Subject, measure
+from helpers import break_dockerfile, run_cli
 
 pytestmark = pytest.mark.docker
 MANIFEST = load_manifest()
@@ -37,11 +37,21 @@ def engine() -> None:
 
 
 @pytest.fixture(scope="module")
-def small_run(engine: None, tmp_path_factory: pytest.TempPathFactory) -> tuple[
-        subprocess.CompletedProcess[str], Path]:
+def small_run(
+    engine: None, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     output = tmp_path_factory.mktemp("measure") / "results.json"
-    args = ["measure", "--tool", TOOL, "--app", MANIFEST.primary_app, "--repeat", "1",
-            "--output", str(output)]
+    args = [
+        "measure",
+        "--tool",
+        TOOL,
+        "--app",
+        MANIFEST.primary_app,
+        "--repeat",
+        "1",
+        "--output",
+        str(output),
+    ]
     for lesson in SELECTION:
         args += ["--lesson", lesson]
     return run_cli(*args, timeout=1800), output
@@ -66,7 +76,8 @@ def test_measure_writes_results_table_and_charts(small_run: tuple[Any, Path]) ->
     result, output = small_run
     assert result.returncode == 0, result.stderr[-3000:]
     data = results.load(output)
-    assert data["complete"] and len(data["builds"]) == len(SELECTION)
+    assert data["complete"]
+    assert len(data["builds"]) == len(SELECTION)
     assert results.schema_problems(output) == ""
     assert results.builds_table(data) in result.stdout  # the printed table is the docs' table
     for name in CHARTS:
@@ -106,13 +117,21 @@ def test_a_failed_build_is_recorded_and_the_run_goes_on(engine: None, tmp_path: 
         targets.append(Subject("lesson", lesson.id, Variant(lesson, TOOL, tmp_path), app, app))
     output = tmp_path / "results.json"
     steps: list[int] = []
-    data = measure(MANIFEST, targets, repetitions=1, output=output,
-                   progress=lambda label, step: None, done=steps.append)
+    data = measure(
+        MANIFEST,
+        targets,
+        repetitions=1,
+        output=output,
+        progress=lambda label, step: None,
+        done=steps.append,
+    )
     assert sum(steps) == len(targets) * len(results.SCENARIOS)  # the bar still reaches the end
-    assert len(data["builds"]) == 2 and data["complete"]
+    assert len(data["builds"]) == 2
+    assert data["complete"]
     for build in data["builds"]:
         (run,) = build["runs"]
-        assert run["status"] == "failed" and "boom" in run["log_tail"], run
+        assert run["status"] == "failed", run
+        assert "boom" in run["log_tail"], run
     assert json.loads(output.read_text()) == data
 
 
@@ -122,10 +141,26 @@ def test_ctrl_c_leaves_no_container_image_or_temp_folder(engine: None, tmp_path:
     scratch.mkdir()
     env = {**os.environ, "BUILDLAB_SESSION": session, "TMPDIR": str(scratch)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "buildlab", "measure", "--lesson", "01", "--tool", TOOL,
-         "--repeat", "1", "--output", str(tmp_path / "r.json")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "buildlab",
+            "measure",
+            "--lesson",
+            "01",
+            "--tool",
+            TOOL,
+            "--repeat",
+            "1",
+            "--output",
+            str(tmp_path / "r.json"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     assert process.stdout is not None
     deadline = time.monotonic() + 300
     for line in process.stdout:  # interrupt while the code-change build runs
@@ -135,10 +170,14 @@ def test_ctrl_c_leaves_no_container_image_or_temp_folder(engine: None, tmp_path:
     os.killpg(process.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the whole group
     rest = process.communicate(timeout=120)[0]
     assert process.returncode == 130, rest
-    assert "interrupted" in rest and "Traceback" not in rest, rest
+    assert "interrupted" in rest, rest
+    assert "Traceback" not in rest, rest
     for kind in (["ps", "--all"], ["images"]):
-        left = subprocess.run(["docker", *kind, "--quiet", "--filter",
-                               f"label={docker.SESSION_LABEL}={session}"],
-                              capture_output=True, text=True, check=True).stdout.split()
+        left = subprocess.run(
+            ["docker", *kind, "--quiet", "--filter", f"label={docker.SESSION_LABEL}={session}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         assert left == [], f"docker {kind[0]} left behind: {left}"
     assert list(scratch.iterdir()) == [], "temporary folders left behind"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import shutil
@@ -14,8 +15,6 @@ import pytest
 from packaging.requirements import Requirement
 
 from buildlab import sync
-from claims import CLAIM_CHECKS
-from helpers import run_cli
 from buildlab.lint import hadolint
 from buildlab.locks import stale_locks
 from buildlab.manifest import LockFolder, Manifest, Variant, load_manifest
@@ -23,6 +22,8 @@ from buildlab.paths import LESSONS_DIR
 from buildlab.pins import load_pins
 from buildlab.scenarios import add_dependency
 from buildlab.tools import TOOLS
+from claims import CLAIM_CHECKS
+from helpers import run_cli
 
 MANIFEST = load_manifest()
 VARIANTS = MANIFEST.all_variants()
@@ -60,7 +61,8 @@ def test_manifest_references_exist(manifest: Manifest) -> None:
         assert (app.source_dir / app.code_file).exists()
     for peer in manifest.peers.values():
         assert peer.tool in manifest.tools, peer.name
-        assert (peer.directory / "Dockerfile").is_file() and (peer.directory / ".dockerignore").is_file()
+        assert (peer.directory / "Dockerfile").is_file()
+        assert (peer.directory / ".dockerignore").is_file()
     for variation in manifest.variations.values():
         assert set(variation.tools) <= set(manifest.lesson(variation.lesson).tools)
     from buildlab.results import SCENARIOS
@@ -69,7 +71,8 @@ def test_manifest_references_exist(manifest: Manifest) -> None:
     for target in manifest.targets:
         for ref in (target.of, target.to):
             if ref is not None:
-                assert ref.metric in metrics and ref.app in manifest.apps, target.says
+                assert ref.metric in metrics, target.says
+                assert ref.app in manifest.apps, target.says
                 assert ref.peers or manifest.lesson(ref.lesson or ""), target.says
         assert set(target.tools) <= set(manifest.tools), target.says
 
@@ -84,12 +87,35 @@ def test_every_claim_has_a_test_and_every_test_a_claim(manifest: Manifest) -> No
     assert set(manifest.claims) == set(CLAIM_CHECKS)
 
 
+def test_every_claim_has_a_negative_control_or_says_why_it_holds_earlier(
+    manifest: Manifest,
+) -> None:
+    from claims import BREAKS
+
+    for claim in manifest.claims.values():
+        assert claim.control or claim.holds_earlier, f"{claim.id}: no control, no reason"
+        if claim.control is None:
+            continue
+        lesson = manifest.lesson(claim.control.lesson)
+        assert claim.control.tool in lesson.tools, claim.id
+        assert claim.control.breaks in (None, *BREAKS), claim.id
+        makers = [each for each in manifest.lessons if claim.id in each.claims]
+        assert makers, f"{claim.id}: no lesson makes it"
+        if claim.control.breaks is None:  # a control lesson that does not make the claim
+            assert lesson not in makers, f"{claim.id}: {lesson.id} makes the claim it controls"
+
+
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
 def test_variant_folder_is_a_complete_build_context(variant: Variant) -> None:
     tool = TOOLS[variant.tool]
     app = MANIFEST.apps[variant.lesson.app]
-    required = ["Dockerfile", ".dockerignore", *tool.manifest_files, tool.lock_file,
-                f"{app.package}/__init__.py"]
+    required = [
+        "Dockerfile",
+        ".dockerignore",
+        *tool.manifest_files,
+        tool.lock_file,
+        f"{app.package}/__init__.py",
+    ]
     missing = [name for name in required if not (variant.directory / name).is_file()]
     assert not missing, f"{variant.name} lacks {missing}"
     links = [p for p in variant.directory.rglob("*") if p.is_symlink()]
@@ -131,8 +157,9 @@ def _dependencies(path: Path, tool: str) -> dict[str, str]:
 @pytest.mark.parametrize("app", sorted(MANIFEST.apps))
 def test_tool_manifests_declare_the_same_dependencies(app: str) -> None:
     declared = {
-        tool: _dependencies(MANIFEST.apps[app].manifests_dir(tool) / TOOLS[tool].manifest_files[0],
-                            tool)
+        tool: _dependencies(
+            MANIFEST.apps[app].manifests_dir(tool) / TOOLS[tool].manifest_files[0], tool
+        )
         for tool in MANIFEST.tools
     }
     first = declared[MANIFEST.tools[0]]
@@ -154,8 +181,19 @@ def test_github_workflow_is_valid_and_uses_the_exported_cache() -> None:
     text = (WORKFLOWS / "ci.yml").read_text()
     lesson = MANIFEST.lessons[-1]
     assert f"lessons/{lesson.id}/" in text
-    assert "cache-from: type=gha" in text and "cache-to: type=gha,mode=max" in text
+    assert "cache-from: type=gha" in text
+    assert "cache-to: type=gha,mode=max" in text
     assert "make test" in text
+
+
+def test_workflow_actions_are_pinned_by_commit_with_the_version_in_a_comment() -> None:
+    from buildlab.lint import WORKFLOWS
+
+    for workflow in WORKFLOWS.glob("*.y*ml"):
+        uses = re.findall(r"^\s*-?\s*uses:\s*(.+)$", workflow.read_text(), flags=re.M)
+        assert uses, f"{workflow.name} uses no action"
+        loose = [u for u in uses if not re.fullmatch(r"[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*", u)]
+        assert not loose, f"{workflow.name}: not pinned by SHA with '# vX.Y.Z': {loose}"
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
@@ -163,12 +201,15 @@ def test_dockerfile_uses_pinned_versions(variant: Variant) -> None:
     pins = load_pins()
     text = (variant.directory / "Dockerfile").read_text()
     bases = re.findall(r"^FROM\s+(\S+)", text, flags=re.MULTILINE)
-    assert bases and bases[-1] == pins.image(variant.lesson.base), bases
+    assert bases, "no FROM"
+    assert bases[-1] == pins.image(variant.lesson.base), bases
     builder = pins.image(variant.lesson.builder) if variant.lesson.builder else bases[-1]
     assert set(bases[:-1]) <= {builder}, f"builder stages {bases[:-1]}, pins say {builder}"
     installs = re.findall(r"pip install[^\n]*?\b([a-z][a-z0-9-]*)==([\w.]+)", text)
     for name, version in installs:
-        assert pins.tools.get(name) == version, f"{name}=={version}, pins.toml says {pins.tools.get(name)}"
+        assert pins.tools.get(name) == version, (
+            f"{name}=={version}, pins.toml says {pins.tools.get(name)}"
+        )
     tool_package = TOOLS[variant.tool].package
     if tool_package != "pip-tools":  # pip-tools' lock needs only pip inside the image
         assert (tool_package, pins.tool(tool_package)) in installs, "tool not pinned"
@@ -177,14 +218,16 @@ def test_dockerfile_uses_pinned_versions(variant: Variant) -> None:
 LOCK_FOLDERS = MANIFEST.lock_folders(VARIANTS)
 
 
-@pytest.mark.parametrize("folder", [f for f in LOCK_FOLDERS if not TOOLS[f.tool].check_in_image],
-                         ids=lambda f: f.name)
+@pytest.mark.parametrize(
+    "folder", [f for f in LOCK_FOLDERS if not TOOLS[f.tool].check_in_image], ids=lambda f: f.name
+)
 def test_lock_is_fresh_by_its_tools_own_check(folder: LockFolder) -> None:
     assert stale_locks([folder], in_image=False) == []
 
 
-@pytest.mark.parametrize("variant", [v for v in VARIANTS if v.lesson.production],
-                         ids=lambda v: v.name)
+@pytest.mark.parametrize(
+    "variant", [v for v in VARIANTS if v.lesson.production], ids=lambda v: v.name
+)
 def test_production_cmd_is_the_one_in_the_manifest(variant: Variant) -> None:
     cmd = MANIFEST.apps[variant.lesson.app].production_cmd
     text = (variant.directory / "Dockerfile").read_text()
@@ -194,8 +237,9 @@ def test_production_cmd_is_the_one_in_the_manifest(variant: Variant) -> None:
 def test_other_apps_have_a_manifest_and_lock_per_tool(manifest: Manifest) -> None:
     from buildlab.locks import lock_path
 
-    folders = [f for f in manifest.lock_folders(manifest.all_variants())
-               if f.name.startswith("apps/")]
+    folders = [
+        f for f in manifest.lock_folders(manifest.all_variants()) if f.name.startswith("apps/")
+    ]
     assert folders, "no lesson builds another app"
     for folder in folders:
         names = TOOLS[folder.tool].manifest_files
@@ -229,18 +273,26 @@ def test_generated_lock_headers_say_how_to_regenerate(manifest: Manifest) -> Non
             json.loads((variant.directory / "Pipfile.lock").read_text())
 
 
-README_SHAPE = [r"^# Lesson \d{2}: .+", r"^\*\*Goal:\*\* ", r"^## What changed from the previous lesson$",
-                r"^## Try it$", r"^## What you should see$", r"^## Why it works",
-                r"^## Measured$", r"^## Next$"]
+README_SHAPE = [
+    r"^# Lesson \d{2}: .+",
+    r"^\*\*Goal:\*\* ",
+    r"^## What changed from the previous lesson$",
+    r"^## Try it$",
+    r"^## What you should see$",
+    r"^## Why it works",
+    r"^## Measured$",
+    r"^## Next$",
+]
 
 
-@pytest.mark.parametrize("lesson", MANIFEST.lessons, ids=lambda l: l.id)
+@pytest.mark.parametrize("lesson", MANIFEST.lessons, ids=lambda lesson: lesson.id)
 def test_lesson_readme_has_the_course_shape(lesson) -> None:  # type: ignore[no-untyped-def]
     lines = (lesson.directory / "README.md").read_text().splitlines()
     position = 0
     for pattern in README_SHAPE:
         hits = [i for i, line in enumerate(lines) if re.match(pattern, line)]
-        assert hits and hits[0] >= position, f"{lesson.id}/README.md: {pattern!r} missing or out of order"
+        assert hits, f"{lesson.id}/README.md: {pattern!r} missing"
+        assert hits[0] >= position, f"{lesson.id}/README.md: {pattern!r} out of order"
         position = hits[0]
     assert lines[0] == f"# Lesson {lesson.id[:2]}: {lesson.title}"
 
@@ -251,54 +303,68 @@ def test_generated_doc_blocks_and_charts_are_fresh(manifest: Manifest) -> None:
     assert stale_docs(manifest, write=False) == [], "run `make docs`"
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["build", "99", "uv"], "valid lessons: " + ", ".join(l.id for l in MANIFEST.lessons)),
-    (["run", "01", "npm"], "valid tools: pip-tools, pipenv, poetry, uv"),
-    (["measure", "--tool", "conda"], "valid tools: pip-tools, pipenv, poetry, uv"),
-    (["measure", "--lesson", "42"], "valid lessons: "),
-    (["measure", "--app", "django"], "valid apps: " + ", ".join(MANIFEST.apps)),
-    (["measure", "--peer", "cookiecutter"], "valid peers: " + ", ".join(MANIFEST.peers)),
-    (["measure", "--app", "fastapi", "--lesson", "01"], "nothing to measure"),
-    (["measure", "--repeat", "0"], "--repeat must be 1 or more"),
-    (["relock", "--lesson", "nope"], "valid lessons:"),
-])
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["build", "99", "uv"],
+            "valid lessons: " + ", ".join(lesson.id for lesson in MANIFEST.lessons),
+        ),
+        (["run", "01", "npm"], "valid tools: pip-tools, pipenv, poetry, uv"),
+        (["measure", "--tool", "conda"], "valid tools: pip-tools, pipenv, poetry, uv"),
+        (["measure", "--lesson", "42"], "valid lessons: "),
+        (["measure", "--app", "django"], "valid apps: " + ", ".join(MANIFEST.apps)),
+        (["measure", "--peer", "cookiecutter"], "valid peers: " + ", ".join(MANIFEST.peers)),
+        (["measure", "--app", "fastapi", "--lesson", "01"], "nothing to measure"),
+        (["measure", "--repeat", "0"], "--repeat must be 1 or more"),
+        (["relock", "--lesson", "nope"], "valid lessons:"),
+    ],
+)
 def test_unknown_names_exit_2_with_the_valid_ones(args: list[str], expected: str) -> None:
     result = run_cli(*args)
     assert result.returncode == 2
     assert expected in result.stderr
-    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_no_engine_is_one_clear_sentence() -> None:
     result = run_cli("build", "01", "uv", env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
     assert result.returncode == 3
     assert result.stderr.startswith("buildlab: No Docker engine answers")
-    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_build_log_parser_finds_cached_and_failed_steps() -> None:
     from buildlab import buildlog
 
-    log = "\n".join([
-        "#5 [2/4] WORKDIR /app", "#5 CACHED",
-        "#6 [3/4] RUN uv sync --no-install-project", "#6 0.120 Resolved 17 packages", "#6 DONE 1.5s",
-        "#7 [4/4] RUN false", "#7 ERROR: process \"/bin/sh -c false\" did not complete successfully",
-    ])
+    log = "\n".join(
+        [
+            "#5 [2/4] WORKDIR /app",
+            "#5 CACHED",
+            "#6 [3/4] RUN uv sync --no-install-project",
+            "#6 0.120 Resolved 17 packages",
+            "#6 DONE 1.5s",
+            "#7 [4/4] RUN false",
+            '#7 ERROR: process "/bin/sh -c false" did not complete successfully',
+        ]
+    )
     steps = buildlog.parse(log)
     assert [s.cached for s in steps] == [True, False, False]
     assert buildlog.first_step(steps, "uv sync").seconds == 1.5
     assert "failed step: [4/4] RUN false" in buildlog.failure_summary(log, steps)
 
 
-def test_measure_selects_lessons_tools_apps_and_peers_from_the_manifest(
-        manifest: Manifest) -> None:
+def test_measure_selects_lessons_tools_apps_and_peers_from_the_manifest(manifest: Manifest) -> None:
     from buildlab.measure import select_subjects
 
     everything = select_subjects(manifest, lessons=None, tools=None, apps=None, peers=None)
     lessons = [s for s in everything if s.kind == "lesson"]
     assert len([s for s in lessons if s.app == s.own_app]) == len(manifest.all_variants())
     assert {(s.name, s.app.name) for s in lessons if s.app != s.own_app} == {
-        (lesson.id, app) for lesson in manifest.lessons for app in lesson.measure_apps}
+        (lesson.id, app) for lesson in manifest.lessons for app in lesson.measure_apps
+    }
     peers = [s for s in everything if s.kind == "peer"]
     assert len(peers) == len(manifest.peers) * len(manifest.peer_apps)
     assert [s.kind for s in everything if s.kind == "variation"]
@@ -336,10 +402,12 @@ def test_committed_results_cover_every_subject(manifest: Manifest) -> None:
         build = measured.get((subject.kind, subject.name, subject.tool, subject.app.name))
         if build is None or {r["repetition"] for r in build["runs"]} != {1, 2, 3}:
             missing.append(subject.label)
-        elif "code_bytes" not in build or (subject.times_startup and
-                                           "startup_import_ms" not in build):
+        elif "code_bytes" not in build or (
+            subject.times_startup and "startup_import_ms" not in build
+        ):
             missing.append(f"{subject.label} (code size or start-up)")
-    assert data["complete"] and not missing, f"not in the committed results: {missing}"
+    assert data["complete"], "the committed run did not finish"
+    assert not missing, f"not in the committed results: {missing}"
     assert data["repetitions"] >= 3, "the committed results are `make measure`'s 3 repetitions"
 
 
@@ -350,21 +418,28 @@ def test_docs_site_builds_strict(tmp_path: Path) -> None:
     assert (tmp_path / "site" / "docs" / "results" / "image-size.png").exists()
 
 
-@pytest.mark.parametrize("checker", [
-    ["mypy", "scripts/buildlab", "--ignore-missing-imports"],
-    ["ruff", "check", "scripts/buildlab", "tests", "--select", "F,E9"],
-], ids=["mypy", "ruff"])
+@pytest.mark.parametrize(
+    "checker",
+    [
+        ["mypy", "scripts/buildlab", "tests"],  # strict: pyproject.toml [tool.mypy]
+        ["ruff", "check", "scripts/buildlab", "tests"],  # rules: pyproject.toml [tool.ruff]
+        ["ruff", "format", "--check", "scripts/buildlab", "tests"],
+    ],
+    ids=["mypy", "ruff", "ruff-format"],
+)
 def test_tooling_is_typed_and_lint_clean(checker: list[str]) -> None:
     from buildlab.paths import ROOT
 
     tool = Path(sys.executable).with_name(checker[0])
-    result = subprocess.run([str(tool), *checker[1:]], capture_output=True, text=True,
-                            cwd=ROOT, check=False)
+    result = subprocess.run(
+        [str(tool), *checker[1:]], capture_output=True, text=True, cwd=ROOT, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_an_engine_failure_is_not_reported_as_a_stale_lock(manifest: Manifest,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_engine_failure_is_not_reported_as_a_stale_lock(
+    manifest: Manifest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from buildlab import locks
     from buildlab.errors import ContainerFailed
 
@@ -373,8 +448,9 @@ def test_an_engine_failure_is_not_reported_as_a_stale_lock(manifest: Manifest,
 
     monkeypatch.setattr(locks, "run_in_image", engine_fails)
     monkeypatch.setattr(locks, "require_engine", lambda: None)
-    folders = [f for f in manifest.lock_folders(manifest.all_variants())
-               if TOOLS[f.tool].check_in_image]
+    folders = [
+        f for f in manifest.lock_folders(manifest.all_variants()) if TOOLS[f.tool].check_in_image
+    ]
     with pytest.raises(ContainerFailed):
         stale_locks(folders[:1], in_image=True)
 
@@ -386,25 +462,57 @@ def _commands_in_markdown() -> list[tuple[str, str, str]]:
 
     found = []
     pattern = re.compile(r"\b(make|scripts/cli|buildlab)\s+([a-z][a-z-]*)")
-    for path in [ROOT / "README.md", *ROOT.glob("docs/*.md"), *ROOT.glob("lessons/*/README.md"),
-                 *ROOT.glob("peers/*.md")]:
+    for path in [
+        ROOT / "README.md",
+        *ROOT.glob("docs/*.md"),
+        *ROOT.glob("lessons/*/README.md"),
+        *ROOT.glob("peers/*.md"),
+    ]:
         text = path.read_text()
         code = re.findall(r"```.*?```", text, flags=re.S) + re.findall(r"`[^`\n]+`", text)
         for span in code:
             for tool, name in pattern.findall(span):
-                found.append((str(path.relative_to(ROOT)), "make" if tool == "make" else "cli",
-                              name))
+                found.append(
+                    (str(path.relative_to(ROOT)), "make" if tool == "make" else "cli", name)
+                )
     return found
 
 
-def test_every_command_the_docs_name_exists() -> None:
+def _cli_commands() -> set[str]:
     from buildlab.cli import _parser
+
+    return {
+        name
+        for action in _parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name in action.choices
+    }
+
+
+def test_every_command_the_docs_name_exists() -> None:
     from buildlab.paths import ROOT
 
     targets = set(re.findall(r"^([a-z][a-z-]*):", (ROOT / "Makefile").read_text(), flags=re.M))
-    commands = set(_parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    commands = _cli_commands()
     found = _commands_in_markdown()
     assert found, "no command found in the Markdown: the pattern is wrong"
-    wrong = [f"{path}: {kind} {name}" for path, kind, name in found
-             if name not in (targets if kind == "make" else commands)]
+    wrong = [
+        f"{path}: {kind} {name}"
+        for path, kind, name in found
+        if name not in (targets if kind == "make" else commands)
+    ]
     assert not wrong, f"named in the docs, but no such make target or command: {wrong}"
+
+
+def test_pre_commit_hooks_run_commands_that_exist() -> None:
+    import yaml
+
+    from buildlab.paths import ROOT
+
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    entries = [hook["entry"].split() for repo in config["repos"] for hook in repo["hooks"]]
+    assert entries
+    for entry in entries:
+        assert (ROOT / entry[0]).exists(), entry
+        if entry[0] == "scripts/cli":
+            assert entry[1] in _cli_commands(), entry

@@ -26,7 +26,7 @@ class Step:
 
     @property
     def instruction(self) -> str:
-        """"[3/6] RUN pip install x" -> "RUN pip install x"; stage names are kept."""
+        """ "[3/6] RUN pip install x" -> "RUN pip install x"; stage names are kept."""
         return re.sub(r"^\[[^\]]*\d+/\d+\] ", "", self.name)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from buildlab import results
 
@@ -31,9 +32,10 @@ def drawn_from(path: Path) -> str | None:
 
     try:
         with Image.open(path) as picture:
-            return picture.info.get(SOURCE_KEY)  # type: ignore[no-any-return]
+            found = picture.info.get(SOURCE_KEY)
     except OSError:
         return None
+    return None if found is None else str(found)
 
 
 def stale_charts(data: results.Results, directory: Path) -> list[Path]:
@@ -41,8 +43,13 @@ def stale_charts(data: results.Results, directory: Path) -> list[Path]:
     return [directory / name for name in CHARTS if drawn_from(directory / name) != want]
 
 
-def _grouped_bars(ax, lessons: list[str], tools: list[str],  # type: ignore[no-untyped-def]
-                  value: dict[tuple[str, str], float | None], ylabel: str) -> None:
+def _grouped_bars(
+    ax: Any,
+    lessons: list[str],
+    tools: list[str],
+    value: dict[tuple[str, str], float | None],
+    ylabel: str,
+) -> None:
     width = 0.8 / max(len(tools), 1)
     for index, tool in enumerate(tools):
         xs = [i + (index - (len(tools) - 1) / 2) * width for i in range(len(lessons))]
@@ -62,8 +69,9 @@ def render(data: results.Results, directory: Path) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    primary = [b for b in data["builds"]
-               if b["app"] == data["primary_app"] and b["kind"] == "lesson"]
+    primary = [
+        b for b in data["builds"] if b["app"] == data["primary_app"] and b["kind"] == "lesson"
+    ]
     lessons = list(dict.fromkeys(b["lesson"] for b in primary))
     tools = list(dict.fromkeys(b["tool"] for b in primary))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-
 from pathlib import Path
 
 from buildlab.errors import BuildlabError, UsageError
@@ -26,8 +25,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(exc.detail, file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("buildlab: interrupted; containers, images and temporary folders of this run "
-              "were removed", file=sys.stderr)
+        print(
+            "buildlab: interrupted; containers, images and temporary folders of this run "
+            "were removed",
+            file=sys.stderr,
+        )
         return 130
 
 
@@ -56,12 +58,16 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="build, start and probe one lesson in one tool, then clean up")
     p.add_argument("lesson")
     p.add_argument("tool")
-    p.add_argument("--keep-running", action="store_true",
-                   help="keep serving until Ctrl-C (then remove everything)")
+    p.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="keep serving until Ctrl-C (then remove everything)",
+    )
     p.set_defaults(func=_run)
 
-    p = sub.add_parser("sync", help="copy the primary app into every lesson folder (--check: only "
-                                    "compare)")
+    p = sub.add_parser(
+        "sync", help="copy the primary app into every lesson folder (--check: only compare)"
+    )
     p.add_argument("--check", action="store_true")
     p.set_defaults(func=_sync)
 
@@ -72,8 +78,12 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_relock)
 
     p = sub.add_parser("check-locks", help="is every lock fresh, by its own tool's check?")
-    p.add_argument("--where", choices=["host", "image", "all"], default="all",
-                   help="host: checks that need no Docker; image: those that run in the image")
+    p.add_argument(
+        "--where",
+        choices=["host", "image", "all"],
+        default="all",
+        help="host: checks that need no Docker; image: those that run in the image",
+    )
     p.set_defaults(func=_check_locks)
 
     p = sub.add_parser("docs", help="regenerate the generated blocks in the docs, and the charts")
@@ -87,23 +97,38 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lint", help="hadolint every lesson Dockerfile")
     p.set_defaults(func=_lint)
 
-    p = sub.add_parser("clean", help="remove every container and image buildlab labelled, and "
-                                     "empty the local registry")
+    p = sub.add_parser(
+        "clean",
+        help="remove every container and image buildlab labelled, and empty the local registry",
+    )
     p.set_defaults(func=_clean)
 
     p = sub.add_parser("measure", help="the build-behaviour benchmark: results JSON, table, charts")
-    p.add_argument("--lesson", action="append",
-                   help="only this lesson (repeatable; peers then only when named too)")
-    p.add_argument("--peer", action="append",
-                   help="only this peer (repeatable; lessons then only when named too)")
+    p.add_argument(
+        "--lesson",
+        action="append",
+        help="only this lesson (repeatable; peers then only when named too)",
+    )
+    p.add_argument(
+        "--peer",
+        action="append",
+        help="only this peer (repeatable; lessons then only when named too)",
+    )
     p.add_argument("--tool", action="append", help="only this tool (repeatable)")
     p.add_argument("--app", action="append", help="only this app (repeatable)")
     p.add_argument("--repeat", type=int, default=3, help="runs per scenario (default 3)")
-    p.add_argument("--resume", action="store_true",
-                   help="keep what the results file holds; measure only what it lacks")
-    p.add_argument("--output", type=Path, default=DEFAULT_RESULTS,
-                   help=f"results file to write (default {DEFAULT_RESULTS.relative_to(ROOT)}); "
-                        "charts go next to it")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep what the results file holds; measure only what it lacks",
+    )
+    p.add_argument(
+        "--output",
+        type=Path,
+        default=DEFAULT_RESULTS,
+        help=f"results file to write (default {DEFAULT_RESULTS.relative_to(ROOT)}); "
+        "charts go next to it",
+    )
     p.set_defaults(func=_measure)
     return parser
 
@@ -134,8 +159,10 @@ def _build(args: argparse.Namespace) -> None:
     try:
         result = docker.build(variant.directory, docker.image_tag(variant.name))
         size = docker.image_size(result.tag) / 1e6
-        print(f"{variant.name}: built in {result.seconds:.1f} s, {size:.0f} MB, "
-              f"{result.cached_count}/{len(result.build_steps)} steps cached")
+        print(
+            f"{variant.name}: built in {result.seconds:.1f} s, {size:.0f} MB, "
+            f"{result.cached_count}/{len(result.build_steps)} steps cached"
+        )
         if args.keep:
             print(result.tag)
     finally:
@@ -190,8 +217,9 @@ def _check_locks(args: argparse.Namespace) -> None:
     for in_image in {"host": [False], "image": [True], "all": [False, True]}[args.where]:
         problems += stale_locks(folders, in_image=in_image)
     if problems:
-        raise BuildlabError(f"{len(problems)} stale lock(s): run `make relock`",
-                            detail="\n".join(problems))
+        raise BuildlabError(
+            f"{len(problems)} stale lock(s): run `make relock`", detail="\n".join(problems)
+        )
     print("locks: every lock is fresh")
 
 
@@ -200,8 +228,9 @@ def _docs(args: argparse.Namespace) -> None:
 
     stale = stale_docs(load_manifest(), write=not args.check)
     if args.check and stale:
-        raise BuildlabError("generated doc blocks or charts are stale: run `make docs`",
-                            detail="\n".join(stale))
+        raise BuildlabError(
+            "generated doc blocks or charts are stale: run `make docs`", detail="\n".join(stale)
+        )
     for path in stale:
         print(f"docs: rewrote {path}")
 
@@ -213,8 +242,20 @@ def _site(args: argparse.Namespace) -> None:
 
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     mkdocs = str(Path(sys.executable).with_name("mkdocs"))
-    run([mkdocs, "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"),
-         "--site-dir", str(args.site_dir.resolve())], env=env, cwd=str(ROOT), timeout=600)
+    run(
+        [
+            mkdocs,
+            "build",
+            "--strict",
+            "--config-file",
+            str(ROOT / "mkdocs.yml"),
+            "--site-dir",
+            str(args.site_dir.resolve()),
+        ],
+        env=env,
+        cwd=str(ROOT),
+        timeout=600,
+    )
     print(f"site: built {args.site_dir}/index.html (mkdocs --strict)")
 
 
@@ -222,7 +263,8 @@ def _lint(_: argparse.Namespace) -> None:
     from buildlab.lint import hadolint, workflow_lint
 
     ok, output = workflow_lint()
-    print(f"{'ok  ' if ok else 'FAIL'} .github/workflows ({output.splitlines()[-1] if output else ''})")
+    last = output.splitlines()[-1] if output else ""
+    print(f"{'ok  ' if ok else 'FAIL'} .github/workflows ({last})")
     failed = 0 if ok else 1
     for variant in load_manifest().all_variants():
         ok, output = hadolint(variant.directory / "Dockerfile")
@@ -235,10 +277,8 @@ def _lint(_: argparse.Namespace) -> None:
 
 
 def _clean(_: argparse.Namespace) -> None:
-    from buildlab import docker
+    from buildlab import docker, registry
     from buildlab.engine import require_engine
-
-    from buildlab import registry
 
     require_engine()
     docker.cleanup(session=None)
@@ -252,16 +292,27 @@ def _measure(args: argparse.Namespace) -> None:
     from buildlab.progress import build_progress
 
     manifest = load_manifest()
-    subjects = select_subjects(manifest, lessons=args.lesson, tools=args.tool, apps=args.app,
-                               peers=args.peer)
+    subjects = select_subjects(
+        manifest, lessons=args.lesson, tools=args.tool, apps=args.app, peers=args.peer
+    )
     if args.repeat < 1:
         raise UsageError(f"--repeat must be 1 or more, not {args.repeat}")
     total = len(subjects) * args.repeat * len(results.SCENARIOS)
-    print(f"measure: {len(subjects)} subject(s) x {len(results.SCENARIOS)} scenarios x "
-          f"{args.repeat} repetition(s) = {total} builds", flush=True)
+    print(
+        f"measure: {len(subjects)} subject(s) x {len(results.SCENARIOS)} scenarios x "
+        f"{args.repeat} repetition(s) = {total} builds",
+        flush=True,
+    )
     with build_progress(total) as shown:
-        data = measure(manifest, subjects, repetitions=args.repeat, output=args.output,
-                       progress=shown.show, done=shown.advance, resume=args.resume)
+        data = measure(
+            manifest,
+            subjects,
+            repetitions=args.repeat,
+            output=args.output,
+            progress=shown.show,
+            done=shown.advance,
+            resume=args.resume,
+        )
     print()
     print(results.provenance(data))
     for kind in dict.fromkeys(build["kind"] for build in data["builds"]):
@@ -273,8 +324,9 @@ def _measure(args: argparse.Namespace) -> None:
     print(f"measure: wrote {args.output}{drawn}")
     failed = failures(data)
     if failed:
-        raise BuildlabError(f"{len(failed)} build(s) failed (recorded in {args.output})",
-                            detail="\n".join(failed))
+        raise BuildlabError(
+            f"{len(failed)} build(s) failed (recorded in {args.output})", detail="\n".join(failed)
+        )
 
 
 if __name__ == "__main__":

@@ -56,18 +56,39 @@ def image_tag(name: str) -> str:
     return f"buildlab/{safe}:{SESSION}"
 
 
-def build(context: Path, tag: str, *, extra_args: list[str] | None = None,
-          timeout: float = 1800, on_line: Callable[[str], None] | None = None) -> BuildResult:
+def build(
+    context: Path,
+    tag: str,
+    *,
+    extra_args: list[str] | None = None,
+    timeout: float = 1800,
+    on_line: Callable[[str], None] | None = None,
+) -> BuildResult:
     """docker build with plain progress; BuildFailed carries the failing step's log tail.
 
     `on_line` sees each log line as it arrives (progress display). An interrupt or a timeout
     stops the build client, which cancels the build: no image is left behind."""
-    args = ["docker", "build", "--progress=plain", *labels(), "--tag", tag,
-            *(extra_args or []), str(context)]
+    args = [
+        "docker",
+        "build",
+        "--progress=plain",
+        *labels(),
+        "--tag",
+        tag,
+        *(extra_args or []),
+        str(context),
+    ]
     start = time.monotonic()
     lines: list[str] = []
-    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          env=BUILD_ENV, errors="replace", stdin=subprocess.DEVNULL) as process:
+    with subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=BUILD_ENV,
+        errors="replace",
+        stdin=subprocess.DEVNULL,
+    ) as process:
         timer = threading.Timer(timeout, process.kill)
         timer.start()
         try:
@@ -86,11 +107,14 @@ def build(context: Path, tag: str, *, extra_args: list[str] | None = None,
     log = "".join(lines)
     steps = buildlog.parse(log)
     if seconds >= timeout:
-        raise BuildFailed(f"docker build of {context} took longer than {timeout:.0f} s",
-                          detail=buildlog.failure_summary(log, steps))
+        raise BuildFailed(
+            f"docker build of {context} took longer than {timeout:.0f} s",
+            detail=buildlog.failure_summary(log, steps),
+        )
     if returncode != 0:
-        raise BuildFailed(f"docker build failed for {context}",
-                          detail=buildlog.failure_summary(log, steps))
+        raise BuildFailed(
+            f"docker build failed for {context}", detail=buildlog.failure_summary(log, steps)
+        )
     return BuildResult(tag=tag, seconds=seconds, log=log, steps=steps)
 
 
@@ -98,24 +122,36 @@ def image_size(tag: str) -> int:
     return int(run(["docker", "image", "inspect", "--format", "{{.Size}}", tag]).stdout)
 
 
-def run_command(tag: str, command: list[str], *, user: str | None = None,
-                check: bool = True) -> subprocess.CompletedProcess[str]:
+def run_command(
+    tag: str, command: list[str], *, user: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     """Run one command in a throw-away container of `tag` (entrypoint replaced)."""
     args = ["docker", "run", "--rm", *labels(), "--entrypoint", command[0]]
     if user is not None:
         args += ["--user", user]
-    result = subprocess.run([*args, tag, *command[1:]], capture_output=True, text=True,
-                            timeout=300, check=False)
+    result = subprocess.run(
+        [*args, tag, *command[1:]], capture_output=True, text=True, timeout=300, check=False
+    )
     if check and result.returncode != 0:
-        raise ContainerFailed(f"`{' '.join(command)}` failed in {tag}",
-                              detail=(result.stdout + result.stderr).strip())
+        raise ContainerFailed(
+            f"`{' '.join(command)}` failed in {tag}", detail=(result.stdout + result.stderr).strip()
+        )
     return result
 
 
 def history(tag: str) -> list[tuple[str, int]]:
     """(created by, size) per image history row, newest first."""
-    out = run(["docker", "history", "--no-trunc", "--human=false", "--format",
-               "{{json .CreatedBy}}\t{{.Size}}", tag]).stdout
+    out = run(
+        [
+            "docker",
+            "history",
+            "--no-trunc",
+            "--human=false",
+            "--format",
+            "{{json .CreatedBy}}\t{{.Size}}",
+            tag,
+        ]
+    ).stdout
     rows = []
     for line in out.splitlines():
         created_by, size = line.rsplit("\t", 1)
@@ -148,8 +184,16 @@ def run_in_image(image: str, script: str, *, mount: Path, env: Mapping[str, str]
 
     The script's own failure is a BuildlabError; the engine failing to start the container
     is a ContainerFailed, after one more try (the script had not run, so a retry is safe)."""
-    args = ["docker", "run", "--rm", *labels(), "--volume", f"{mount}:/project", "--workdir",
-            "/project"]
+    args = [
+        "docker",
+        "run",
+        "--rm",
+        *labels(),
+        "--volume",
+        f"{mount}:/project",
+        "--workdir",
+        "/project",
+    ]
     for key, value in env.items():
         args += ["--env", f"{key}={value}"]
     for _ in range(2):
@@ -157,11 +201,14 @@ def run_in_image(image: str, script: str, *, mount: Path, env: Mapping[str, str]
         if result.returncode != DOCKER_RUN_FAILED:
             break
     if result.returncode == DOCKER_RUN_FAILED:
-        raise ContainerFailed(f"docker could not start a container of {image} (twice)",
-                              detail=result.stderr.strip())
+        raise ContainerFailed(
+            f"docker could not start a container of {image} (twice)", detail=result.stderr.strip()
+        )
     if result.returncode != 0:
-        raise BuildlabError(f"command failed (exit {result.returncode}) in {image}: {script}",
-                            detail=tail(result.stdout + result.stderr))
+        raise BuildlabError(
+            f"command failed (exit {result.returncode}) in {image}: {script}",
+            detail=tail(result.stdout + result.stderr),
+        )
     return result.stdout
 
 
@@ -174,19 +221,31 @@ class Container:
         return f"http://127.0.0.1:{self.port}{path}"
 
     def logs(self) -> str:
-        out = subprocess.run(["docker", "logs", "--tail", "40", self.id], capture_output=True,
-                             text=True, check=False)
+        out = subprocess.run(
+            ["docker", "logs", "--tail", "40", self.id], capture_output=True, text=True, check=False
+        )
         return (out.stdout + out.stderr).strip()
 
     def remove(self) -> None:
-        subprocess.run(["docker", "rm", "--force", "--volumes", self.id], capture_output=True,
-                       check=False)
+        subprocess.run(
+            ["docker", "rm", "--force", "--volumes", self.id], capture_output=True, check=False
+        )
 
 
 def start(tag: str, container_port: int, *, extra_args: list[str] | None = None) -> Container:
     """Start detached with the port published on an ephemeral port of 127.0.0.1 only."""
-    out = run(["docker", "run", "--detach", *labels(), "--publish",
-               f"127.0.0.1::{container_port}", *(extra_args or []), tag])
+    out = run(
+        [
+            "docker",
+            "run",
+            "--detach",
+            *labels(),
+            "--publish",
+            f"127.0.0.1::{container_port}",
+            *(extra_args or []),
+            tag,
+        ]
+    )
     cid = out.stdout.strip()
     mapping = run(["docker", "port", cid, f"{container_port}/tcp"]).stdout.split()
     port = int(mapping[0].rsplit(":", 1)[1])
@@ -195,10 +254,11 @@ def start(tag: str, container_port: int, *, extra_args: list[str] | None = None)
 
 def http(method: str, url: str, body: Any = None, timeout: float = 5) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode(errors="replace")
@@ -220,8 +280,9 @@ def wait_until_serving(container: Container, path: str, *, timeout: float = 60) 
         except (OSError, ValueError) as exc:
             last = str(exc)
         time.sleep(0.3)
-    raise ContainerFailed(f"{path} did not answer 200 within {timeout:.0f} s ({last})",
-                          detail=container.logs())
+    raise ContainerFailed(
+        f"{path} did not answer 200 within {timeout:.0f} s ({last})", detail=container.logs()
+    )
 
 
 def cleanup(session: str | None = SESSION) -> None:
@@ -231,8 +292,12 @@ def cleanup(session: str | None = SESSION) -> None:
         (["docker", "ps", "--all", "--quiet"], ["docker", "rm", "--force"]),
         (["docker", "images", "--quiet"], ["docker", "rmi", "--force"]),
     ):
-        ids = subprocess.run([*list_cmd, "--filter", f"label={selector}"],
-                             capture_output=True, text=True, check=False).stdout.split()
+        ids = subprocess.run(
+            [*list_cmd, "--filter", f"label={selector}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.split()
         if ids:
             subprocess.run([*rm_cmd, *sorted(set(ids))], capture_output=True, check=False)
 

@@ -13,7 +13,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 from buildlab import results
@@ -38,27 +38,51 @@ def committed_results() -> results.Results | None:
 
 
 def _diff(old: Path, new: Path, old_name: str, new_name: str) -> str:
-    lines = difflib.unified_diff(old.read_text().splitlines(), new.read_text().splitlines(),
-                                 fromfile=old_name, tofile=new_name, lineterm="")
+    lines = difflib.unified_diff(
+        old.read_text().splitlines(),
+        new.read_text().splitlines(),
+        fromfile=old_name,
+        tofile=new_name,
+        lineterm="",
+    )
     return "\n".join(lines)
 
 
+def _lesson_diff(manifest: Manifest, lesson: Lesson, tool: str) -> str:
+    previous = manifest.lessons[manifest.lessons.index(lesson) - 1]
+    diff = _diff(
+        previous.directory / tool / "Dockerfile",
+        lesson.directory / tool / "Dockerfile",
+        f"{previous.id}/{tool}/Dockerfile",
+        f"{lesson.id}/{tool}/Dockerfile",
+    )
+    return f"```diff\n{diff}\n```"
+
+
 def changes_block(manifest: Manifest, lesson: Lesson) -> str:
+    """The Dockerfiles, and the diff against the previous lesson for the first tool only (the
+    others are collapsed further down: see other_tools_block)."""
     links = " · ".join(f"[{tool}]({tool}/Dockerfile)" for tool in lesson.tools)
     out = [f"The Dockerfiles: {links}", ""]
     index = manifest.lessons.index(lesson)
     if index == 0:
         out.append("This is the first lesson: there is nothing to compare with yet.")
         return "\n".join(out) + "\n"
+    tool = lesson.tools[0]
     previous = manifest.lessons[index - 1]
-    for position, tool in enumerate(lesson.tools):
-        diff = _diff(previous.directory / tool / "Dockerfile", lesson.directory / tool / "Dockerfile",
-                     f"{previous.id}/{tool}/Dockerfile", f"{lesson.id}/{tool}/Dockerfile")
-        fence = f"```diff\n{diff}\n```"
-        if position == 0:
-            out += [f"`{tool}` against {previous.id} (open the others below):", "", fence, ""]
-        else:
-            out += [f"<details><summary>{tool}</summary>", "", fence, "", "</details>", ""]
+    out += [
+        f"`{tool}` against {previous.id} (the other tools: [below](#the-other-tools)):",
+        "",
+        _lesson_diff(manifest, lesson, tool),
+    ]
+    return "\n".join(out) + "\n"
+
+
+def other_tools_block(manifest: Manifest, lesson: Lesson) -> str:
+    out = []
+    for tool in lesson.tools[1:]:
+        fence = _lesson_diff(manifest, lesson, tool)
+        out += [f"<details><summary>{tool}</summary>", "", fence, "", "</details>", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -67,15 +91,23 @@ def claims_block(manifest: Manifest, lesson: Lesson) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _with_results(render: Callable[[results.Results], str]) -> str:
+def _with_results(render: Callable[[results.Results], str], *, full: bool = True) -> str:
+    """A rendering of the committed results, under where they were measured: the whole
+    paragraph (full) or one line linking to the results page, where the paragraph is."""
     data = committed_results()
     if data is None:
         return NOT_MEASURED
-    return results.provenance(data) + "\n\n" + render(data)
+    if full:
+        return results.provenance(data) + "\n\n" + render(data)
+    line = (
+        f"{results.machine_line(data)}. Seconds, median of {data['repetitions']} runs; "
+        f"how, and every run: [results](../../docs/results.md)."
+    )
+    return line + "\n\n" + render(data)
 
 
 def lesson_results_block(lesson: Lesson) -> str:
-    return _with_results(lambda data: results.builds_table(data, lesson.id))
+    return _with_results(lambda data: results.builds_table(data, lesson.id), full=False)
 
 
 def overview_block(manifest: Manifest) -> str:
@@ -84,9 +116,11 @@ def overview_block(manifest: Manifest) -> str:
 
     def render(data: results.Results) -> str:
         parts = []
-        for title, metric in (("Image size (MB)", "size"),
-                              ("Rebuild after a code change (s, median)", "code_change"),
-                              ("Cold build (s, median)", "cold")):
+        for title, metric in (
+            ("Image size (MB)", "size"),
+            ("Rebuild after a code change (s, median)", "code_change"),
+            ("Cold build (s, median)", "cold"),
+        ):
             parts += [f"**{title}**", "", results.pivot_table(data, lessons, tools, metric)]
         parts.append("Every run, the spread and the charts: [docs/results.md](docs/results.md).\n")
         return "\n".join(parts)
@@ -100,17 +134,34 @@ def results_page_block(manifest: Manifest) -> str:
     def render(data: results.Results) -> str:
         from buildlab.charts import CHARTS
 
-        state = "" if data["complete"] else "\n**This run did not finish: some rows are missing.**\n"
+        state = (
+            "" if data["complete"] else "\n**This run did not finish: some rows are missing.**\n"
+        )
         charts = [f"![{title}](results/{name})" for name, title in CHARTS.items()]
-        return "\n".join([
-            state, "### Targets, per tool", "",
-            "From lessons.toml's `[[targets]]`; a missed one is explained in its lesson's "
-            "README.", "",
-            results.targets_table(data, manifest.targets, tools), "### Charts", "", *charts, "",
-            "### Every lesson build", "", results.builds_table(data),
-            "### Every peer build", "", results.builds_table(data, kind="peer"),
-            "### Variations", "", results.builds_table(data, kind="variation"),
-        ])
+        return "\n".join(
+            [
+                state,
+                "### Targets, per tool",
+                "",
+                "From lessons.toml's `[[targets]]`; a missed one is explained in its lesson's "
+                "README.",
+                "",
+                results.targets_table(data, manifest.targets, tools),
+                "### Charts",
+                "",
+                *charts,
+                "",
+                "### Every lesson build",
+                "",
+                results.builds_table(data),
+                "### Every peer build",
+                "",
+                results.builds_table(data, kind="peer"),
+                "### Variations",
+                "",
+                results.builds_table(data, kind="variation"),
+            ]
+        )
 
     return _with_results(render)
 
@@ -127,11 +178,10 @@ def peers_block(manifest: Manifest, lesson: Lesson) -> str:
         parts = []
         for name in manifest.peer_apps:
             app = manifest.apps[name]
-            parts += [f"**{app.title}**", "",
-                      results.peers_table(data, lesson.id, name, titles)]
+            parts += [f"**{app.title}**", "", results.peers_table(data, lesson.id, name, titles)]
         return "\n".join(parts)
 
-    return _with_results(render)
+    return _with_results(render, full=False)
 
 
 def bytecode_block(manifest: Manifest, lesson: Lesson) -> str:
@@ -144,8 +194,13 @@ def bytecode_block(manifest: Manifest, lesson: Lesson) -> str:
                 continue
             for tool in variation.tools:
                 without = results.find(data, lesson.id, tool, manifest.primary_app)
-                with_ = results.find(data, f"{lesson.id}+{variation.name}", tool,
-                                     manifest.primary_app, kind="variation")
+                with_ = results.find(
+                    data,
+                    f"{lesson.id}+{variation.name}",
+                    tool,
+                    manifest.primary_app,
+                    kind="variation",
+                )
                 if without is None or with_ is None:
                     continue
                 a = results.summary(without, "code_change")
@@ -154,7 +209,8 @@ def bytecode_block(manifest: Manifest, lesson: Lesson) -> str:
                     f"- **At build** ({tool}, {manifest.apps[manifest.primary_app].title}): a "
                     f"code change rebuilt in {a.text()} s as the lesson stands, and in "
                     f"{b.text()} s with one more step after the code's `COPY` that compiles it "
-                    f"(`{variation.add_after_code}`).")
+                    f"(`{variation.add_after_code}`)."
+                )
         for name in dict.fromkeys([manifest.primary_app, *lesson.measure_apps]):
             for tool in lesson.tools:
                 build = results.find(data, lesson.id, tool, name)
@@ -165,11 +221,12 @@ def bytecode_block(manifest: Manifest, lesson: Lesson) -> str:
                         f"the app in a fresh interpreter took {found['as_built']:.0f} ms as "
                         f"built (dependencies compiled, the app's own code not), "
                         f"{found['all_bytecode']:.0f} ms with byte-code for every module, and "
-                        f"{found['no_bytecode']:.0f} ms with none.")
+                        f"{found['no_bytecode']:.0f} ms with none."
+                    )
                     break
         return "\n".join(lines) + "\n" if lines else "Not measured yet: run `make measure`.\n"
 
-    return _with_results(render)
+    return _with_results(render, full=False)
 
 
 @dataclass(frozen=True)
@@ -179,18 +236,22 @@ class Document:
 
 
 def documents(manifest: Manifest) -> list[Document]:
-    docs = [Document(TOP_README, {"results-overview": lambda: overview_block(manifest)}),
-            Document(RESULTS_PAGE, {"results": lambda: results_page_block(manifest)})]
+    docs = [
+        Document(TOP_README, {"results-overview": partial(overview_block, manifest)}),
+        Document(RESULTS_PAGE, {"results": partial(results_page_block, manifest)}),
+    ]
     compared = compared_lesson(manifest)
     for lesson in manifest.lessons:
         blocks: dict[str, Callable[[], str]] = {
-            "changes": lambda lesson=lesson: changes_block(manifest, lesson),  # type: ignore[misc]
-            "claims": lambda lesson=lesson: claims_block(manifest, lesson),  # type: ignore[misc]
-            "results": lambda lesson=lesson: lesson_results_block(lesson),  # type: ignore[misc]
+            "changes": partial(changes_block, manifest, lesson),
+            "claims": partial(claims_block, manifest, lesson),
+            "results": partial(lesson_results_block, lesson),
         }
+        if lesson != manifest.lessons[0]:
+            blocks["other-tools"] = partial(other_tools_block, manifest, lesson)
         if lesson == compared:
-            blocks["peers"] = lambda lesson=lesson: peers_block(manifest, lesson)  # type: ignore[misc]
-            blocks["bytecode"] = lambda lesson=lesson: bytecode_block(manifest, lesson)  # type: ignore[misc]
+            blocks["peers"] = partial(peers_block, manifest, lesson)
+            blocks["bytecode"] = partial(bytecode_block, manifest, lesson)
         docs.append(Document(lesson.directory / "README.md", blocks))
     return docs
 
@@ -213,8 +274,10 @@ def stale_docs(manifest: Manifest, *, write: bool) -> list[str]:
         text = document.path.read_text()
         found = [m.group("name") for m in BLOCK.finditer(text)]
         if sorted(found) != sorted(document.blocks):
-            stale.append(f"{name}: needs generated blocks {sorted(document.blocks)} once each, "
-                         f"has {sorted(found)}")
+            stale.append(
+                f"{name}: needs generated blocks {sorted(document.blocks)} once each, "
+                f"has {sorted(found)}"
+            )
             continue
         fresh = render(document, text)
         if fresh != text:

@@ -1,8 +1,9 @@
-"""`buildlab doctor [--fix]`: a working engine with buildx, the pinned base images and a local
-image registry."""
+"""`buildlab doctor [--fix]`: what the Docker tier needs: a working engine with buildx, the
+pinned base images and a local image registry; and a headless Chromium for the docs site."""
 
 from __future__ import annotations
 
+from buildlab.browser import ensure_browser
 from buildlab.engine import ensure_engine
 from buildlab.registry import ensure_registry
 from buildlab.standin import ensure_base_images
@@ -12,3 +13,4 @@ def doctor(*, fix: bool) -> None:
     ensure_engine(fix=fix)
     ensure_base_images(fix=fix)
     ensure_registry(fix=fix)
+    ensure_browser(fix=fix)

@@ -5,13 +5,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import os
 import re
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from buildlab.errors import EngineError
@@ -109,7 +108,9 @@ def _major(version: str) -> int:
 
 
 def _can_use_apt() -> bool:
-    return os.geteuid() == 0 and Path("/etc/debian_version").exists() and bool(shutil.which("apt-get"))
+    return (
+        os.geteuid() == 0 and Path("/etc/debian_version").exists() and bool(shutil.which("apt-get"))
+    )
 
 
 def _installed_engine_is_usable() -> bool:
@@ -128,24 +129,33 @@ def _install_from_debian_stable(say: Callable[[str], None]) -> None:
     apt_install(["docker.io", "docker-cli", "docker-buildx"])
 
 
-def apt_install(packages: list[str]) -> None:
-    """Packages from Debian's current stable suite (pins.toml), nothing else upgraded.
-
-    The suite is added at pin priority 100 and only the named packages are taken from it
-    (`pkg/suite`), so apt keeps every other package, libc included, from the running release.
+def apt_install(packages: list[str], *, from_stable_suite: bool = True) -> None:
+    """Debian packages, as root. By default from Debian's current stable suite (pins.toml),
+    nothing else upgraded: the suite is added at pin priority 100 and only the named packages
+    are taken from it (`pkg/suite`), so apt keeps every other package, libc included, from
+    the running release. from_stable_suite=False: from the running release itself.
     """
     from buildlab.pins import load_pins
 
     if not _can_use_apt():
-        raise EngineError(f"{', '.join(packages)} missing and this is not Debian as root: "
-                          "install them and run this again.")
-    suite = load_pins().debian_suite
-    APT_SOURCE.write_text(f"deb http://deb.debian.org/debian {suite} main\n")
-    APT_PREFERENCES.write_text(f"Package: *\nPin: release n={suite}\nPin-Priority: 100\n")
+        raise EngineError(
+            f"{', '.join(packages)} missing and this is not Debian as root: "
+            "install them and run this again."
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if not from_stable_suite:
+        names = list(packages)
+    else:
+        suite = load_pins().debian_suite
+        APT_SOURCE.write_text(f"deb http://deb.debian.org/debian {suite} main\n")
+        APT_PREFERENCES.write_text(f"Package: *\nPin: release n={suite}\nPin-Priority: 100\n")
+        names = [f"{name}/{suite}" for name in packages]
     run(["apt-get", "update", "-qq"], env=env, timeout=600)
-    run(["apt-get", "install", "-y", "-qq", "--no-install-recommends",
-         *(f"{name}/{suite}" for name in packages)], env=env, timeout=1200)
+    run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *names],
+        env=env,
+        timeout=1200,
+    )
 
 
 def _start_dockerd(say: Callable[[str], None]) -> None:
@@ -154,7 +164,7 @@ def _start_dockerd(say: Callable[[str], None]) -> None:
     config = STATE_DIR / "dockerd.json"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(DOCKERD_CONFIG)
-    subprocess.Popen(  # noqa: S603 - fixed command
+    subprocess.Popen(
         ["dockerd", "--config-file", str(config)],
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -51,8 +51,9 @@ def _one(port: int, probe: Probe, timeout: float) -> tuple[int | None, Any, str 
     data = None if probe.body is None else json.dumps(probe.body).encode()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        connection.request(probe.method, probe.path, body=data,
-                           headers={"Content-Type": "application/json"})
+        connection.request(
+            probe.method, probe.path, body=data, headers={"Content-Type": "application/json"}
+        )
         response = connection.getresponse()
         raw = response.read()
     except (OSError, http.client.HTTPException) as exc:
@@ -65,8 +66,16 @@ def _one(port: int, probe: Probe, timeout: float) -> tuple[int | None, Any, str 
         return response.status, raw.decode(errors="replace"), None
 
 
-def run_load(port: int, probe: Probe, stop: Callable[[], None], *, clients: int,
-             seconds: float, stop_after: float, timeout: float = 15) -> LoadRun:
+def run_load(
+    port: int,
+    probe: Probe,
+    stop: Callable[[], object],
+    *,
+    clients: int,
+    seconds: float,
+    stop_after: float,
+    timeout: float = 15,
+) -> LoadRun:
     """`clients` threads send `probe` for `seconds`; `stop` is called `stop_after` seconds in."""
     requests: list[Request] = []
     lock = threading.Lock()

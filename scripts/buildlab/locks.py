@@ -58,14 +58,14 @@ def _in_image(image: str, folder: LockFolder, command: str, *, drop_lock: bool =
         if drop_lock:
             lock.unlink(missing_ok=True)
         version = load_pins().tool(tool.package)
-        script = (f"pip install --quiet --root-user-action=ignore {tool.package}=={version}"
-                  f" && {command}")
+        script = (
+            f"pip install --quiet --root-user-action=ignore {tool.package}=={version} && {command}"
+        )
         run_in_image(image, script, mount=work, env=TOOL_ENV)
         return lock.read_bytes()
 
 
-def relock(folders: list[LockFolder], *, upgrade: bool,
-           say: Callable[[str], None] = print) -> None:
+def relock(folders: list[LockFolder], *, upgrade: bool, say: Callable[[str], None] = print) -> None:
     require_engine()
     for (image, _), members in _groups(folders).items():
         tool = TOOLS[members[0].tool]
@@ -105,8 +105,10 @@ def stale_locks(folders: list[LockFolder], *, in_image: bool) -> list[str]:
             raise  # the engine failed, not the lock: say so instead of "stale"
         except BuildlabError as exc:
             reason = (exc.detail or exc.message).strip().splitlines()[-1:] or [""]
-            problems += [f"{m.name}: {tool.lock_file} is stale ({check.split(' && ')[-1]}: "
-                         f"{reason[0]})" for m in members]
+            problems += [
+                f"{m.name}: {tool.lock_file} is stale ({check.split(' && ')[-1]}: {reason[0]})"
+                for m in members
+            ]
     return problems
 
 
@@ -114,8 +116,18 @@ def _on_host(check: str, directory: Path) -> None:
     bindir = Path(sys.executable).parent
     args = shlex.split(check)
     args[0] = str(bindir / args[0])
-    result = subprocess.run(args, cwd=directory, capture_output=True, text=True, check=False,
-                            env={**TOOL_ENV, "PATH": f"{bindir}:/usr/bin:/bin",
-                                 "HOME": str(Path.home()), "PIPENV_IGNORE_VIRTUALENVS": "1"})
+    result = subprocess.run(
+        args,
+        cwd=directory,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            **TOOL_ENV,
+            "PATH": f"{bindir}:/usr/bin:/bin",
+            "HOME": str(Path.home()),
+            "PIPENV_IGNORE_VIRTUALENVS": "1",
+        },
+    )
     if result.returncode != 0:
         raise BuildlabError(check, detail=tail(result.stdout + result.stderr))

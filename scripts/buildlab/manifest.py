@@ -49,9 +49,21 @@ class App:
 
 
 @dataclass(frozen=True)
+class Control:
+    """Where a claim's check must fail: a lesson in one tool, optionally with one thing broken
+    (`breaks`: a name from the claim tests' BREAKS)."""
+
+    lesson: str
+    tool: str
+    breaks: str | None = None
+
+
+@dataclass(frozen=True)
 class Claim:
     id: str
     says: str
+    control: Control | None = None  # the negative control: the check must fail there
+    holds_earlier: str | None = None  # why the claim is rightly true before its lesson
 
 
 @dataclass(frozen=True)
@@ -176,7 +188,7 @@ class Manifest:
             if name in (lesson.id, number, slug) or (name.isdigit() and int(name) == lesson.number):
                 return lesson
         raise UsageError(
-            f"unknown lesson {name!r}; valid lessons: {', '.join(l.id for l in self.lessons)}"
+            f"unknown lesson {name!r}; valid lessons: {', '.join(each.id for each in self.lessons)}"
         )
 
     def check_tool(self, tool: str) -> str:
@@ -213,8 +225,10 @@ class Manifest:
         measure), in the lesson's lock style."""
         from buildlab.tools import TOOLS
 
-        folders = [LockFolder(v.name, v.tool, v.directory, v.lesson.base, v.lesson.hashed_locks)
-                   for v in variants]
+        folders = [
+            LockFolder(v.name, v.tool, v.directory, v.lesson.base, v.lesson.hashed_locks)
+            for v in variants
+        ]
         seen: set[tuple[str, str, bool]] = set()
         for v in variants:
             for name in (*v.lesson.test_apps, *v.lesson.measure_apps):
@@ -227,11 +241,16 @@ class Manifest:
                 seen.add((name, v.tool, style))
                 subdir = "" if style else "pinned"
                 label = f"apps/{name}/{v.tool}" + (f"/{subdir}" if subdir else "")
-                folders.append(LockFolder(label, v.tool, app.manifests_dir(v.tool),
-                                          v.lesson.base, style, subdir))
+                folders.append(
+                    LockFolder(
+                        label, v.tool, app.manifests_dir(v.tool), v.lesson.base, style, subdir
+                    )
+                )
         return folders
 
-    def select(self, lessons: list[str] | None = None, tools: list[str] | None = None) -> list[Variant]:
+    def select(
+        self, lessons: list[str] | None = None, tools: list[str] | None = None
+    ) -> list[Variant]:
         """Variants filtered by lesson names and tool names; unknown names are a UsageError."""
         chosen = [self.lesson(name) for name in lessons] if lessons else list(self.lessons)
         for tool in tools or []:
@@ -245,16 +264,22 @@ class Manifest:
 
 
 def _metric_ref(spec: dict[str, Any], primary_app: str) -> MetricRef:
-    return MetricRef(metric=spec["metric"], app=spec.get("app", primary_app),
-                     lesson=spec.get("lesson"), peers=spec.get("peers") == "all")
+    return MetricRef(
+        metric=spec["metric"],
+        app=spec.get("app", primary_app),
+        lesson=spec.get("lesson"),
+        peers=spec.get("peers") == "all",
+    )
 
 
 @cache
 def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
     data = tomllib.loads(path.read_text())
     if data.get("format_version") != FORMAT_VERSION:
-        raise BuildlabError(f"{path} has format_version {data.get('format_version')!r}; this "
-                            f"buildlab reads format_version {FORMAT_VERSION}")
+        raise BuildlabError(
+            f"{path} has format_version {data.get('format_version')!r}; this "
+            f"buildlab reads format_version {FORMAT_VERSION}"
+        )
     tools = tuple(data["tools"])
     primary = data["primary_app"]
     apps = {
@@ -270,7 +295,21 @@ def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
         )
         for name, spec in data["apps"].items()
     }
-    claims = {cid: Claim(id=cid, says=spec["says"]) for cid, spec in data["claims"].items()}
+    claims = {
+        cid: Claim(
+            id=cid,
+            says=spec["says"],
+            control=Control(
+                lesson=spec["control"]["lesson"],
+                tool=spec["control"]["tool"],
+                breaks=spec["control"].get("break"),
+            )
+            if "control" in spec
+            else None,
+            holds_earlier=spec.get("holds_earlier"),
+        )
+        for cid, spec in data["claims"].items()
+    }
     lessons = tuple(
         Lesson(
             id=spec["id"],
@@ -287,20 +326,44 @@ def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
         )
         for spec in data["lessons"]
     )
-    peers = {name: Peer(name=name, title=spec["title"], source=spec["source"], tool=spec["tool"])
-             for name, spec in data.get("peers", {}).items()}
-    variations = {name: Variation(name=name, lesson=spec["lesson"], tools=tuple(spec["tools"]),
-                                  add_after_code=spec["add_after_code"])
-                  for name, spec in data.get("variations", {}).items()}
+    peers = {
+        name: Peer(name=name, title=spec["title"], source=spec["source"], tool=spec["tool"])
+        for name, spec in data.get("peers", {}).items()
+    }
+    variations = {
+        name: Variation(
+            name=name,
+            lesson=spec["lesson"],
+            tools=tuple(spec["tools"]),
+            add_after_code=spec["add_after_code"],
+        )
+        for name, spec in data.get("variations", {}).items()
+    }
     targets = []
     for spec in data.get("targets", []):
         if spec["kind"] not in TARGET_KINDS:
-            raise BuildlabError(f"{path}: target {spec['says']!r} has unknown kind "
-                                f"{spec['kind']!r}; kinds: {', '.join(TARGET_KINDS)}")
-        targets.append(TargetSpec(
-            says=spec["says"], kind=spec["kind"], of=_metric_ref(spec["of"], primary),
-            limit=float(spec["limit"]),
-            to=_metric_ref(spec["to"], primary) if "to" in spec else None,
-            tools=tuple(spec.get("tools", ()))))
-    return Manifest(tools, primary, apps, claims, lessons, peers, variations, tuple(targets),
-                    tuple(data.get("peer_apps", [primary])))
+            raise BuildlabError(
+                f"{path}: target {spec['says']!r} has unknown kind "
+                f"{spec['kind']!r}; kinds: {', '.join(TARGET_KINDS)}"
+            )
+        targets.append(
+            TargetSpec(
+                says=spec["says"],
+                kind=spec["kind"],
+                of=_metric_ref(spec["of"], primary),
+                limit=float(spec["limit"]),
+                to=_metric_ref(spec["to"], primary) if "to" in spec else None,
+                tools=tuple(spec.get("tools", ())),
+            )
+        )
+    return Manifest(
+        tools,
+        primary,
+        apps,
+        claims,
+        lessons,
+        peers,
+        variations,
+        tuple(targets),
+        tuple(data.get("peer_apps", [primary])),
+    )

@@ -34,8 +34,14 @@ from buildlab.manifest import App, Manifest, Peer, Variant, Variation
 from buildlab.paths import ROOT
 from buildlab.pins import load_pins
 from buildlab.proc import run
-from buildlab.scenarios import (add_after_code, make_code_change, make_dependency_file_change,
-                                scratch_copy, use_other_app, use_peer_dockerfile)
+from buildlab.scenarios import (
+    add_after_code,
+    make_code_change,
+    make_dependency_file_change,
+    scratch_copy,
+    use_other_app,
+    use_peer_dockerfile,
+)
 from buildlab.standin import is_stand_in
 
 STEP_LINE = re.compile(r"^#\d+ (\[[^\]]+\] .*)$")
@@ -74,8 +80,14 @@ class Subject:
         return self.kind != "lesson" or self.variant.lesson.production
 
 
-def select_subjects(manifest: Manifest, *, lessons: list[str] | None, tools: list[str] | None,
-                    apps: list[str] | None, peers: list[str] | None) -> list[Subject]:
+def select_subjects(
+    manifest: Manifest,
+    *,
+    lessons: list[str] | None,
+    tools: list[str] | None,
+    apps: list[str] | None,
+    peers: list[str] | None,
+) -> list[Subject]:
     """Lessons x tools x apps, then peers and variations, from the manifest.
 
     No lesson and no peer named: everything. Naming lessons leaves peers out unless named
@@ -101,16 +113,28 @@ def select_subjects(manifest: Manifest, *, lessons: list[str] | None, tools: lis
     own = manifest.apps[production.app]
     for peer in manifest.peers.values():
         if (everything or peer.name in (peers or [])) and (not tools or peer.tool in tools):
-            out += [Subject("peer", peer.name, Variant(production, peer.tool), app, own, peer=peer)
-                    for app in (manifest.apps[n] for n in manifest.peer_apps) if wanted(app)]
+            out += [
+                Subject("peer", peer.name, Variant(production, peer.tool), app, own, peer=peer)
+                for app in (manifest.apps[n] for n in manifest.peer_apps)
+                if wanted(app)
+            ]
     chosen = {manifest.lesson(name).id for name in lessons or []}
     for variation in manifest.variations.values():
         lesson = manifest.lesson(variation.lesson)
         if everything or lesson.id in chosen:
             app = manifest.apps[lesson.app]
-            out += [Subject("variation", f"{lesson.id}+{variation.name}", Variant(lesson, tool),
-                            app, app, variation=variation)
-                    for tool in variation.tools if (not tools or tool in tools) and wanted(app)]
+            out += [
+                Subject(
+                    "variation",
+                    f"{lesson.id}+{variation.name}",
+                    Variant(lesson, tool),
+                    app,
+                    app,
+                    variation=variation,
+                )
+                for tool in variation.tools
+                if (not tools or tool in tools) and wanted(app)
+            ]
     if not out:
         raise UsageError("nothing to measure: nothing selected builds that app with that tool")
     return out
@@ -125,24 +149,35 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    return {"cpus": os.cpu_count() or 0, "memory_gib": round(memory, 1), "cpu_model": model,
-            "kernel": platform.release(), "arch": platform.machine()}
+    return {
+        "cpus": os.cpu_count() or 0,
+        "memory_gib": round(memory, 1),
+        "cpu_model": model,
+        "kernel": platform.release(),
+        "arch": platform.machine(),
+    }
 
 
 def engine_facts() -> dict[str, str]:
     out = run(["docker", "buildx", "inspect"], check=False).stdout
     found = re.search(r"BuildKit version:\s*(\S+)", out) or re.search(r"Buildkit:\s*(\S+)", out)
-    return {"docker": server_version(), "buildkit": found.group(1) if found else "unknown",
-            "image_store": "containerd" if uses_containerd_store() else "classic"}
+    return {
+        "docker": server_version(),
+        "buildkit": found.group(1) if found else "unknown",
+        "image_store": "containerd" if uses_containerd_store() else "classic",
+    }
 
 
 def repository() -> dict[str, Any]:
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                              check=False).stdout.strip()
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
 
-    return {"commit": git("rev-parse", "HEAD") or "unknown",
-            "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+    return {
+        "commit": git("rev-parse", "HEAD") or "unknown",
+        "dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
+    }
 
 
 def uncompressed_size(tag: str) -> int:
@@ -153,8 +188,11 @@ def uncompressed_size(tag: str) -> int:
 
 def image_facts(tag: str) -> dict[str, int]:
     """Uncompressed size, compressed size (what a pull transfers) and the layer count."""
-    return {"size_bytes": uncompressed_size(tag), "compressed_bytes": docker.image_size(tag),
-            "layers": len(docker.layer_digests(tag))}
+    return {
+        "size_bytes": uncompressed_size(tag),
+        "compressed_bytes": docker.image_size(tag),
+        "layers": len(docker.layer_digests(tag)),
+    }
 
 
 FROM_LINE = re.compile(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.I | re.M)
@@ -176,27 +214,43 @@ def base_images(dockerfile: Path) -> list[dict[str, Any]]:
     runtime = FROM_LINE.findall(text)[-1][0]
     runtime = re.sub(r"\$\{(\w+)\}", lambda m: defaults.get(m.group(1), m.group(0)), runtime)
     ordered = [runtime, *(i for i in images if i != runtime)]
-    return [{"role": "runtime" if name == runtime else "builder", "name": name,
-             "size_bytes": uncompressed_size(name),
-             "kind": "stand-in" if is_stand_in(name) else "real"} for name in ordered]
+    return [
+        {
+            "role": "runtime" if name == runtime else "builder",
+            "name": name,
+            "size_bytes": uncompressed_size(name),
+            "kind": "stand-in" if is_stand_in(name) else "real",
+        }
+        for name in ordered
+    ]
 
 
-def run_record(repetition: int, scenario: str, build: docker.BuildResult,
-               pushed_bytes: int) -> dict[str, Any]:
+def run_record(
+    repetition: int, scenario: str, build: docker.BuildResult, pushed_bytes: int
+) -> dict[str, Any]:
     return {
-        "repetition": repetition, "scenario": scenario, "status": "ok",
+        "repetition": repetition,
+        "scenario": scenario,
+        "status": "ok",
         "seconds": round(build.seconds, 2),
-        "steps_cached": build.cached_count, "steps_total": len(build.build_steps),
-        "steps": [{"step": s.name, "cached": s.cached, "seconds": s.seconds}
-                  for s in build.build_steps],
+        "steps_cached": build.cached_count,
+        "steps_total": len(build.build_steps),
+        "steps": [
+            {"step": s.name, "cached": s.cached, "seconds": s.seconds} for s in build.build_steps
+        ],
         "image": image_facts(build.tag),
         "pushed_bytes": pushed_bytes,
     }
 
 
 def failed_record(repetition: int, scenario: str, error: BuildlabError) -> dict[str, Any]:
-    return {"repetition": repetition, "scenario": scenario, "status": "failed",
-            "error": error.message, "log_tail": error.detail}
+    return {
+        "repetition": repetition,
+        "scenario": scenario,
+        "status": "failed",
+        "error": error.message,
+        "log_tail": error.detail,
+    }
 
 
 Progress = Callable[[str, str | None], None]  # (what is being built, current step or None)
@@ -251,25 +305,46 @@ STARTUP_MODES = {
 
 # The interpreter the server runs on: the one named in the shebang of the CMD's program
 # (a venv's gunicorn names the venv's python), or `python` for a program that is no script.
-WITH_SERVER_PYTHON = ('interpreter=$(head -n 1 "$(command -v "$0")" 2>/dev/null | sed -n "s/^#!//p"); '
-                      'exec ${interpreter:-python} -c "$1"')
+WITH_SERVER_PYTHON = (
+    'interpreter=$(head -n 1 "$(command -v "$0")" 2>/dev/null | sed -n "s/^#!//p"); '
+    'exec ${interpreter:-python} -c "$1"'
+)
 
 
 def startup_import_ms(tag: str, app: App) -> dict[str, float]:
     """Median milliseconds to import the app in a fresh interpreter of the image, run as in
     production (read-only root, tmpfs /tmp): with the byte-code the image has, with byte-code
     for every module, and with none."""
-    cmd = json.loads(run(["docker", "image", "inspect", "--format", "{{json .Config.Cmd}}",
-                          tag]).stdout or "null") or ["python"]
+    cmd = json.loads(
+        run(["docker", "image", "inspect", "--format", "{{json .Config.Cmd}}", tag]).stdout
+        or "null"
+    ) or ["python"]
     out = {}
     script = IMPORT_TIMER.format(package=app.package, samples=IMPORT_SAMPLES)
     for mode, env in STARTUP_MODES.items():
-        args = ["docker", "run", "--rm", *docker.labels(), "--read-only", "--tmpfs", "/tmp",
-                *env, "--entrypoint", "sh", tag, "-c", WITH_SERVER_PYTHON, cmd[0], script]
+        args = [
+            "docker",
+            "run",
+            "--rm",
+            *docker.labels(),
+            "--read-only",
+            "--tmpfs",
+            "/tmp",
+            *env,
+            "--entrypoint",
+            "sh",
+            tag,
+            "-c",
+            WITH_SERVER_PYTHON,
+            cmd[0],
+            script,
+        ]
         result = run(args, check=False, timeout=600)
         if result.returncode != 0:
-            raise BuildlabError(f"timing imports of {app.package} failed in {tag}",
-                                detail=(result.stdout + result.stderr)[-2000:])
+            raise BuildlabError(
+                f"timing imports of {app.package} failed in {tag}",
+                detail=(result.stdout + result.stderr)[-2000:],
+            )
         out[mode] = float(result.stdout.strip().splitlines()[-1])
     return out
 
@@ -283,20 +358,33 @@ class Campaign:
 
     def record(self, subject: Subject, context: Path) -> dict[str, Any]:
         for build in self.data["builds"]:
-            if (build["kind"], build["lesson"], build["tool"], build["app"]) == \
-                    (subject.kind, subject.name, subject.tool, subject.app.name):
+            if (build["kind"], build["lesson"], build["tool"], build["app"]) == (
+                subject.kind,
+                subject.name,
+                subject.tool,
+                subject.app.name,
+            ):
                 return dict(build)
         build = {
-            "kind": subject.kind, "lesson": subject.name, "tool": subject.tool,
-            "app": subject.app.name, "tool_version": load_pins().tool(subject.tool),
-            "base_images": base_images(context / "Dockerfile"), "runs": [],
+            "kind": subject.kind,
+            "lesson": subject.name,
+            "tool": subject.tool,
+            "app": subject.app.name,
+            "tool_version": load_pins().tool(subject.tool),
+            "base_images": base_images(context / "Dockerfile"),
+            "runs": [],
         }
         self.data["builds"].append(build)
         return build
 
 
-def measure_round(campaign: Campaign, subject: Subject, repetition: int, progress: Progress,
-                  done: Callable[[int], None]) -> None:
+def measure_round(
+    campaign: Campaign,
+    subject: Subject,
+    repetition: int,
+    progress: Progress,
+    done: Callable[[int], None],
+) -> None:
     """The four scenarios of one subject, once; failures are recorded, never hidden."""
     built = campaign.built.setdefault(subject.label, [])
     slug = re.sub(r"[^a-z0-9]+", "-", subject.label.lower()).strip("-")
@@ -331,8 +419,9 @@ def measure_round(campaign: Campaign, subject: Subject, repetition: int, progres
             done(1)
             if scenario == "cold" and "code_bytes" not in record:
                 progress(f"{subject.label} code size and start-up", None)
-                record["code_bytes"] = code_bytes(context, registry.Repository(
-                    registry.unique_name(f"buildlab/code/{slug}")))
+                record["code_bytes"] = code_bytes(
+                    context, registry.Repository(registry.unique_name(f"buildlab/code/{slug}"))
+                )
                 if subject.times_startup:
                     record["startup_import_ms"] = startup_import_ms(build.tag, subject.app)
 
@@ -340,33 +429,50 @@ def measure_round(campaign: Campaign, subject: Subject, repetition: int, progres
 def _cold_start(built: list[str]) -> None:
     """Cold: no build cache, no cache mounts, no earlier image of this subject; bases stay."""
     if built:
-        subprocess.run(["docker", "image", "rm", "--force", *built], capture_output=True,
-                       check=False)
+        subprocess.run(
+            ["docker", "image", "rm", "--force", *built], capture_output=True, check=False
+        )
         built.clear()
     docker.prune_build_cache()
 
 
 def new_results(manifest: Manifest, repetitions: int) -> results.Results:
     return {
-        "schema": results.SCHEMA_NAME, "schema_version": results.SCHEMA_VERSION,
+        "schema": results.SCHEMA_NAME,
+        "schema_version": results.SCHEMA_VERSION,
         "measured_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "complete": False, "repetitions": repetitions, "primary_app": manifest.primary_app,
-        "scenarios": list(results.SCENARIOS), "machine": machine(), "engine": engine_facts(),
-        "repository": repository(), "builds": [],
+        "complete": False,
+        "repetitions": repetitions,
+        "primary_app": manifest.primary_app,
+        "scenarios": list(results.SCENARIOS),
+        "machine": machine(),
+        "engine": engine_facts(),
+        "repository": repository(),
+        "builds": [],
     }
 
 
 def rounds_done(data: results.Results, subject: Subject) -> set[int]:
     """The repetitions of a subject already in a results file (a resumed run skips them)."""
-    return {run["repetition"] for build in data["builds"]
-            if (build["kind"], build["lesson"], build["tool"], build["app"]) ==
-            (subject.kind, subject.name, subject.tool, subject.app.name)
-            for run in build["runs"]}
+    return {
+        run["repetition"]
+        for build in data["builds"]
+        if (build["kind"], build["lesson"], build["tool"], build["app"])
+        == (subject.kind, subject.name, subject.tool, subject.app.name)
+        for run in build["runs"]
+    }
 
 
-def measure(manifest: Manifest, subjects: list[Subject], *, repetitions: int, output: Path,
-            progress: Progress, done: Callable[[int], None],
-            resume: bool = False) -> results.Results:
+def measure(
+    manifest: Manifest,
+    subjects: list[Subject],
+    *,
+    repetitions: int,
+    output: Path,
+    progress: Progress,
+    done: Callable[[int], None],
+    resume: bool = False,
+) -> results.Results:
     """Measure every subject in rounds; the results file is rewritten after each round of each
     subject. `resume`: keep what `output` already holds and measure only what it lacks."""
     require_engine()
@@ -375,8 +481,10 @@ def measure(manifest: Manifest, subjects: list[Subject], *, repetitions: int, ou
     if resume and output.exists():
         data = results.load(output)
         if data["repetitions"] != repetitions:
-            raise UsageError(f"{output} was measured with --repeat {data['repetitions']}; "
-                             f"resume it with the same --repeat")
+            raise UsageError(
+                f"{output} was measured with --repeat {data['repetitions']}; "
+                f"resume it with the same --repeat"
+            )
     campaign = Campaign(data)
     try:
         for repetition in range(1, repetitions + 1):
@@ -395,8 +503,12 @@ def measure(manifest: Manifest, subjects: list[Subject], *, repetitions: int, ou
 
 
 def failures(data: results.Results) -> list[str]:
-    return [f"{b['lesson']}/{b['tool']} ({b['app']}) {r['scenario']} #{r['repetition']}: "
-            f"{r['error']}" for b in data["builds"] for r in b["runs"] if r["status"] != "ok"]
+    return [
+        f"{b['lesson']}/{b['tool']} ({b['app']}) {r['scenario']} #{r['repetition']}: {r['error']}"
+        for b in data["builds"]
+        for r in b["runs"]
+        if r["status"] != "ok"
+    ]
 
 
 __all__ = ["Subject", "failures", "measure", "select_subjects"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from buildlab import docker
 from buildlab.errors import ContainerFailed
@@ -12,8 +12,9 @@ from buildlab.manifest import App, Manifest, Variant
 
 
 @contextmanager
-def running(tag: str, app: App, *, extra_args: list[str] | None = None,
-            timeout: float = 60) -> Iterator[docker.Container]:
+def running(
+    tag: str, app: App, *, extra_args: list[str] | None = None, timeout: float = 60
+) -> Iterator[docker.Container]:
     """A started container that answers its health endpoint; always removed afterwards."""
     container = docker.start(tag, app.port, extra_args=extra_args)
     try:
@@ -28,7 +29,8 @@ def check_probe(container: docker.Container, app: App) -> None:
     status, body = docker.http(probe.method, container.url(probe.path), probe.body)
     if status != 200 or body != probe.expect:
         raise ContainerFailed(
-            f"{probe.method} {probe.path} returned HTTP {status} {body!r}, expected {probe.expect!r}",
+            f"{probe.method} {probe.path} returned HTTP {status} {body!r}, "
+            f"expected {probe.expect!r}",
             detail=container.logs(),
         )
 
@@ -40,11 +42,14 @@ def build_and_probe(manifest: Manifest, variant: Variant, *, keep_running: bool 
     size = docker.image_size(result.tag) / 1e6
     with running(result.tag, app) as container:
         check_probe(container, app)
-        print(f"{variant.name}: built in {result.seconds:.1f} s ({size:.0f} MB); "
-              f"{app.health_path} healthy; {app.probe.method} {app.probe.path} as expected",
-              flush=True)
+        print(
+            f"{variant.name}: built in {result.seconds:.1f} s ({size:.0f} MB); "
+            f"{app.health_path} healthy; {app.probe.method} {app.probe.path} as expected",
+            flush=True,
+        )
         if keep_running:
-            print(f"serving on {container.url('/')} - press Ctrl-C to stop and remove it",
-                  flush=True)
+            print(
+                f"serving on {container.url('/')} - press Ctrl-C to stop and remove it", flush=True
+            )
             while True:
                 time.sleep(3600)

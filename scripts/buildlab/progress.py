@@ -8,8 +8,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn,
-                           TimeElapsedColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 
 @dataclass
@@ -23,8 +29,7 @@ class BuildProgress:
             if step is None:
                 self.console.print(f"measure: {label} ...", highlight=False, soft_wrap=True)
             return
-        self.progress.update(self.task, description=label,
-                             step="" if step is None else step[:60])
+        self.progress.update(self.task, description=label, step="" if step is None else step[:60])
 
     def advance(self, builds: int) -> None:
         if self.progress is not None and self.task is not None:
@@ -37,8 +42,13 @@ def build_progress(total: int) -> Iterator[BuildProgress]:
     if not console.is_terminal:
         yield BuildProgress(None, None, console)
         return
-    columns = (TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
-               TimeElapsedColumn(), TextColumn("[dim]{task.fields[step]}"))
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("[dim]{task.fields[step]}"),
+    )
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("starting", total=total, step="")
         yield BuildProgress(progress, task, console)

@@ -47,12 +47,14 @@ storage:
 http:
   addr: {address}
 """
-MANIFEST_TYPES = ", ".join([
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-])
+MANIFEST_TYPES = ", ".join(
+    [
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ]
+)
 # `docker push` says, per layer: "<12 hex>: Pushed", "Layer already exists", "Mounted from x".
 PUSHED_LINE = re.compile(r"^([0-9a-f]{12}): Pushed\s*$")
 DIGEST_LINE = re.compile(r"digest: (sha256:[0-9a-f]{64}) size: (\d+)")
@@ -68,8 +70,10 @@ def answers() -> bool:
 
 def require_registry() -> None:
     if not answers():
-        raise EngineError(f"No image registry answers at http://{ADDRESS}/v2/: run `make doctor` "
-                          "(it starts one on loopback), or set BUILDLAB_REGISTRY=host:port")
+        raise EngineError(
+            f"No image registry answers at http://{ADDRESS}/v2/: run `make doctor` "
+            "(it starts one on loopback), or set BUILDLAB_REGISTRY=host:port"
+        )
 
 
 def ensure_registry(*, fix: bool, say: Callable[[str], None] = print) -> None:
@@ -95,9 +99,13 @@ def _start(say: Callable[[str], None]) -> None:
     CONFIG_FILE.write_text(CONFIG.format(storage=STORAGE.resolve(), address=ADDRESS))
     say(f"registry: starting {BINARY} on {ADDRESS} in the background (log: {LOG})")
     log = LOG.open("ab")
-    process = subprocess.Popen(  # noqa: S603 - fixed command
-        [BINARY, "serve", str(CONFIG_FILE)], stdout=log, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [BINARY, "serve", str(CONFIG_FILE)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     PID_FILE.write_text(str(process.pid))
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -107,8 +115,10 @@ def _start(say: Callable[[str], None]) -> None:
             break
         time.sleep(0.3)
     last = "\n".join(LOG.read_text(errors="replace").splitlines()[-10:])
-    raise EngineError(f"the registry did not answer at http://{ADDRESS}/v2/ (is the port in "
-                      f"use?); see {LOG}", detail=last)
+    raise EngineError(
+        f"the registry did not answer at http://{ADDRESS}/v2/ (is the port in use?); see {LOG}",
+        detail=last,
+    )
 
 
 def _our_pid() -> int | None:
@@ -158,8 +168,10 @@ class Blob:
 
 
 def _get(repository: str, reference: str) -> dict[str, Any]:
-    request = urllib.request.Request(f"http://{ADDRESS}/v2/{repository}/manifests/{reference}",
-                                     headers={"Accept": MANIFEST_TYPES})
+    request = urllib.request.Request(
+        f"http://{ADDRESS}/v2/{repository}/manifests/{reference}",
+        headers={"Accept": MANIFEST_TYPES},
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return dict(json.load(response))
 
@@ -205,14 +217,19 @@ class Repository:
         run(["docker", "tag", tag, reference])
         result = run(["docker", "push", reference], check=False, timeout=900)
         if result.returncode != 0:
-            raise PushFailed(f"docker push {reference} failed",
-                             detail=tail(result.stdout + result.stderr))
-        pushed = {m.group(1) for line in result.stdout.splitlines()
-                  if (m := PUSHED_LINE.match(line.strip()))}
+            raise PushFailed(
+                f"docker push {reference} failed", detail=tail(result.stdout + result.stderr)
+            )
+        pushed = {
+            m.group(1)
+            for line in result.stdout.splitlines()
+            if (m := PUSHED_LINE.match(line.strip()))
+        }
         found = DIGEST_LINE.search(result.stdout)
         if found is None:
-            raise PushFailed(f"docker push {reference} printed no digest",
-                             detail=tail(result.stdout))
+            raise PushFailed(
+                f"docker push {reference} printed no digest", detail=tail(result.stdout)
+            )
         index = Blob(found.group(1), int(found.group(2)), "manifest")
         parts = [index, *blobs(self.name, index.digest)]
         uploaded = sum(b.size for b in parts if b.kind == "layer" and b.digest[7:19] in pushed)

@@ -36,8 +36,11 @@ def _layers(archive: Path) -> tuple[dict[str, tuple[str, int]], dict[str, object
             with tarfile.open(fileobj=io.BytesIO(_blob(tar, layer["digest"]))) as inner:
                 for member in inner.getmembers():
                     data = inner.extractfile(member) if member.isfile() else None
-                    content = (hashlib.sha256(data.read()).hexdigest() if data
-                               else f"{member.type.decode()} {member.linkname}")
+                    content = (
+                        hashlib.sha256(data.read()).hexdigest()
+                        if data
+                        else f"{member.type.decode()} {member.linkname}"
+                    )
                     files[f"layer {position}: /{member.name}"] = (content, int(member.mtime))
     return files, config
 
@@ -53,7 +56,10 @@ def differences(first: Path, second: Path) -> list[str]:
     for name in sorted(set(files_a) | set(files_b)):
         a, b = files_a.get(name), files_b.get(name)
         if a != b:
-            what = "only in one build" if a is None or b is None else (
-                "content" if a[0] != b[0] else "mtime")
+            what = (
+                "only in one build"
+                if a is None or b is None
+                else ("content" if a[0] != b[0] else "mtime")
+            )
             lines.append(f"{name}: {what}")
     return lines

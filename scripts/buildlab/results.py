@@ -42,8 +42,10 @@ def load(path: Path) -> Results:
     except json.JSONDecodeError as exc:
         raise BuildlabError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})") from exc
     if data.get("schema") != SCHEMA_NAME or data.get("schema_version") != SCHEMA_VERSION:
-        raise BuildlabError(f"{path} is not a {SCHEMA_NAME} v{SCHEMA_VERSION} file "
-                            f"(found {data.get('schema')} v{data.get('schema_version')})")
+        raise BuildlabError(
+            f"{path} is not a {SCHEMA_NAME} v{SCHEMA_VERSION} file "
+            f"(found {data.get('schema')} v{data.get('schema_version')})"
+        )
     return dict(data)
 
 
@@ -53,8 +55,12 @@ def schema_problems(path: Path) -> str:
     import sys
 
     checker = Path(sys.executable).with_name("check-jsonschema")
-    result = subprocess.run([str(checker), "--schemafile", str(SCHEMA_FILE), str(path)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(checker), "--schemafile", str(SCHEMA_FILE), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     return "" if result.returncode == 0 else (result.stdout + result.stderr).strip()
 
 
@@ -85,7 +91,7 @@ class Summary:
         return statistics.median(self.seconds) if self.seconds else None
 
     def text(self) -> str:
-        """"12.3" for one run, "12.3 (11.8–13.0)" for several, failures said, never hidden."""
+        """ "12.3" for one run, "12.3 (11.8–13.0)" for several, failures said, never hidden."""
         if not self.seconds:
             return "failed" if self.failed else "–"
         median = f"{self.median:.1f}"
@@ -102,8 +108,13 @@ def summary(build: dict[str, Any], scenario: str) -> Summary:
     ok = [r for r in runs if r["status"] == "ok"]
     cached = [(r["steps_cached"], r["steps_total"]) for r in ok]
     steps_cached, steps_total = statistics.mode(cached) if cached else (None, None)
-    return Summary([r["seconds"] for r in ok], len(runs) - len(ok), steps_cached, steps_total,
-                   tuple(r["pushed_bytes"] for r in ok))
+    return Summary(
+        [r["seconds"] for r in ok],
+        len(runs) - len(ok),
+        steps_cached,
+        steps_total,
+        tuple(r["pushed_bytes"] for r in ok),
+    )
 
 
 def image(build: dict[str, Any]) -> dict[str, int] | None:
@@ -130,12 +141,16 @@ def megabytes(size: int | None) -> str:
     return "–" if size is None else f"{size / 1e6:.0f}"
 
 
-def find(results: Results, lesson: str, tool: str | None, app: str | None = None,
-         kind: str = "lesson") -> dict[str, Any] | None:
+def find(
+    results: Results, lesson: str, tool: str | None, app: str | None = None, kind: str = "lesson"
+) -> dict[str, Any] | None:
     """The build record of a lesson (or a peer: kind="peer") in a tool, for an app."""
     for build in results["builds"]:
-        if (build["kind"], build["lesson"]) == (kind, lesson) and tool in (None, build["tool"]) \
-                and app in (None, build["app"]):
+        if (
+            (build["kind"], build["lesson"]) == (kind, lesson)
+            and tool in (None, build["tool"])
+            and app in (None, build["app"])
+        ):
             return dict(build)
     return None
 
@@ -154,26 +169,39 @@ def machine_line(results: Results) -> str:
     """Short: date, CPUs, Docker and the kind of base images (chart captions)."""
     machine, engine = results["machine"], results["engine"]
     kinds = sorted({base["kind"] for build in results["builds"] for base in build["base_images"]})
-    bases = " and ".join({"stand-in": "local stand-in base images",
-                          "real": "real Docker Hub base images"}[k] for k in kinds)
-    return (f"Measured {results['measured_at'][:10]} on {machine['cpus']} CPUs "
-            f"({machine['cpu_model']}), {machine['memory_gib']:.0f} GiB, Docker "
-            f"{engine['docker']}, {bases}")
+    bases = " and ".join(
+        {"stand-in": "local stand-in base images", "real": "real Docker Hub base images"}[k]
+        for k in kinds
+    )
+    return (
+        f"Measured {results['measured_at'][:10]} on {machine['cpus']} CPUs "
+        f"({machine['cpu_model']}), {machine['memory_gib']:.0f} GiB, Docker "
+        f"{engine['docker']}, {bases}"
+    )
 
 
 def provenance(results: Results) -> str:
     """One paragraph: when, on what machine and engine, against which base images."""
     engine = results["engine"]
     repetitions = results["repetitions"]
-    spread = ("median of 1 run" if repetitions == 1
-              else f"median of {repetitions} runs, (min–max) in brackets")
-    stand_in = any(base["kind"] == "stand-in" for build in results["builds"]
-                   for base in build["base_images"])
-    return (f"{machine_line(results)}; {engine['image_store']} image store, BuildKit "
-            f"{engine['buildkit']}; `buildlab measure`. Times in seconds, {spread}. Sizes in MB, "
-            f"uncompressed (as `docker images` shows on the classic store)."
-            + (" Stand-in bases differ in size from the real ones: see docs/test-engine.md."
-               if stand_in else ""))
+    spread = (
+        "median of 1 run"
+        if repetitions == 1
+        else f"median of {repetitions} runs, (min–max) in brackets"
+    )
+    stand_in = any(
+        base["kind"] == "stand-in" for build in results["builds"] for base in build["base_images"]
+    )
+    return (
+        f"{machine_line(results)}; {engine['image_store']} image store, BuildKit "
+        f"{engine['buildkit']}; `buildlab measure`. Times in seconds, {spread}. Sizes in MB, "
+        f"uncompressed (as `docker images` shows on the classic store)."
+        + (
+            " Stand-in bases differ in size from the real ones: see docs/test-engine.md."
+            if stand_in
+            else ""
+        )
+    )
 
 
 def _mb(size: float | None, digits: int = 0) -> str:
@@ -186,24 +214,40 @@ def _kb(size: float | None) -> str:
 
 def builds_table(results: Results, lesson: str | None = None, kind: str = "lesson") -> str:
     """One row per subject (of one lesson, or all with a name column)."""
-    headers = ["tool", "image (MB)", "on top of the base (MB)", "layers", *SCENARIOS.values(),
-               "steps cached after a code change", "push after a code change (KB)",
-               "push after a dependency change (MB)"]
+    headers = [
+        "tool",
+        "image (MB)",
+        "on top of the base (MB)",
+        "layers",
+        *SCENARIOS.values(),
+        "steps cached after a code change",
+        "push after a code change (KB)",
+        "push after a dependency change (MB)",
+    ]
     if lesson is None:
         headers.insert(0, "lesson" if kind == "lesson" else "peer")
     rows = []
     for build in results["builds"]:
         if build["kind"] != kind or (lesson is not None and build["lesson"] != lesson):
             continue
-        name = build["tool"] if build["app"] == results["primary_app"] else \
-            f"{build['tool']} ({build['app']} app)"
+        name = (
+            build["tool"]
+            if build["app"] == results["primary_app"]
+            else f"{build['tool']} ({build['app']} app)"
+        )
         img = image(build)
         code = summary(build, "code_change")
         cached = "–" if code.steps_cached is None else f"{code.steps_cached}/{code.steps_total}"
-        row = [name, megabytes(size_of(build)), megabytes(added_to_base(build)),
-               "–" if img is None else str(img["layers"]),
-               *(summary(build, s).text() for s in SCENARIOS), cached,
-               _kb(code.pushed_median), _mb(summary(build, "dependency_change").pushed_median, 1)]
+        row = [
+            name,
+            megabytes(size_of(build)),
+            megabytes(added_to_base(build)),
+            "–" if img is None else str(img["layers"]),
+            *(summary(build, s).text() for s in SCENARIOS),
+            cached,
+            _kb(code.pushed_median),
+            _mb(summary(build, "dependency_change").pushed_median, 1),
+        ]
         rows.append(row if lesson is not None else [build["lesson"], *row])
     if not rows:
         return "Not measured yet: run `make measure`.\n"
@@ -237,19 +281,41 @@ def startup_text(build: dict[str, Any] | None) -> str:
 
 def peers_table(results: Results, lesson: str, app: str, titles: dict[str, str]) -> str:
     """A lesson in each tool against every peer, for one app: the side-by-side comparison."""
-    headers = ["Dockerfile", "tool", "image (MB)", "cold build", "code change",
-               "dependency-file change", "push after a code change (KB)",
-               "app import at start-up, as built / no byte-code (ms)"]
+    headers = [
+        "Dockerfile",
+        "tool",
+        "image (MB)",
+        "cold build",
+        "code change",
+        "dependency-file change",
+        "push after a code change (KB)",
+        "app import at start-up, as built / no byte-code (ms)",
+    ]
     rows = []
-    builds = [b for b in results["builds"] if b["app"] == app and
-              ((b["kind"] == "lesson" and b["lesson"] == lesson) or b["kind"] == "peer")]
+    builds = [
+        b
+        for b in results["builds"]
+        if b["app"] == app
+        and ((b["kind"] == "lesson" and b["lesson"] == lesson) or b["kind"] == "peer")
+    ]
     for build in builds:
-        name = f"lesson {lesson[:2]}" if build["kind"] == "lesson" else \
-            titles.get(build["lesson"], build["lesson"])
-        rows.append([name, build["tool"], megabytes(size_of(build)),
-                     summary(build, "cold").text(), summary(build, "code_change").text(),
-                     summary(build, "dependency_change").text(),
-                     _kb(summary(build, "code_change").pushed_median), startup_text(build)])
+        name = (
+            f"lesson {lesson[:2]}"
+            if build["kind"] == "lesson"
+            else titles.get(build["lesson"], build["lesson"])
+        )
+        rows.append(
+            [
+                name,
+                build["tool"],
+                megabytes(size_of(build)),
+                summary(build, "cold").text(),
+                summary(build, "code_change").text(),
+                summary(build, "dependency_change").text(),
+                _kb(summary(build, "code_change").pushed_median),
+                startup_text(build),
+            ]
+        )
     if not rows:
         return "Not measured yet: run `make measure`.\n"
     return _table(headers, rows)
@@ -284,11 +350,16 @@ def _ratio(a: float | None, b: float | None) -> float | None:
 
 
 def _per_repetition(build: dict[str, Any], scenario: str) -> dict[int, float]:
-    return {r["repetition"]: r["seconds"] for r in build["runs"]
-            if r["scenario"] == scenario and r["status"] == "ok"}
+    return {
+        r["repetition"]: r["seconds"]
+        for r in build["runs"]
+        if r["scenario"] == scenario and r["status"] == "ok"
+    }
 
 
-def evaluate_targets(results: Results, specs: Iterable[Any], tools: list[str]) -> list[TargetResult]:
+def evaluate_targets(
+    results: Results, specs: Iterable[Any], tools: list[str]
+) -> list[TargetResult]:
     """Every target of the manifest, for every tool it applies to (see lessons.toml)."""
     out = []
     for spec in specs:
@@ -300,26 +371,31 @@ def evaluate_targets(results: Results, specs: Iterable[Any], tools: list[str]) -
                 value = _ratio(_metric(of, spec.of.metric), _metric(to, spec.to.metric))
                 out.append(TargetResult(tool, spec.says, value, spec.limit, "×"))
             elif spec.kind == "value":
-                out.append(TargetResult(tool, spec.says, _metric(of, spec.of.metric),
-                                        spec.limit, "s"))
+                out.append(
+                    TargetResult(tool, spec.says, _metric(of, spec.of.metric), spec.limit, "s")
+                )
             elif spec.kind == "pushed":
                 pushed = None if of is None else summary(of, spec.of.metric).pushed_median
-                value = None if pushed is None or "code_bytes" not in (of or {}) else \
-                    (pushed - of["code_bytes"]) / 1e6  # type: ignore[index]
+                code = None if of is None else of.get("code_bytes")
+                value = None if pushed is None or code is None else (pushed - code) / 1e6
                 out.append(TargetResult(tool, spec.says, value, spec.limit, "MB"))
             elif spec.kind == "size":
                 sizes = [_metric(p, "size") for p in peers_of(results, spec.of.app)]
                 smallest = min((s for s in sizes if s is not None), default=None)
-                out.append(TargetResult(tool, spec.says, _ratio(_metric(of, "size"), smallest),
-                                        spec.limit, "×"))
+                out.append(
+                    TargetResult(
+                        tool, spec.says, _ratio(_metric(of, "size"), smallest), spec.limit, "×"
+                    )
+                )
             elif spec.kind == "pairwise":
                 for peer in peers_of(results, spec.to.app):
                     mine = {} if of is None else _per_repetition(of, spec.of.metric)
                     theirs = _per_repetition(peer, spec.to.metric)
                     ratios = [mine[r] / theirs[r] for r in mine if theirs.get(r)]
                     value = statistics.median(ratios) if ratios else None
-                    out.append(TargetResult(tool, f"{spec.says}: {peer['lesson']}", value,
-                                            spec.limit, "×"))
+                    out.append(
+                        TargetResult(tool, f"{spec.says}: {peer['lesson']}", value, spec.limit, "×")
+                    )
     return out
 
 

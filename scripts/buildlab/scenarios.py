@@ -80,8 +80,10 @@ def make_install_log_verbose(context: Path, variant: Variant) -> None:
             lines[number] = line.replace(needle, needle + flag, 1)
             dockerfile.write_text("".join(lines))
             return
-    raise BuildlabError(f"{variant.name}: no instruction in the Dockerfile has '{needle}' "
-                        "(the tool's install_pattern)")
+    raise BuildlabError(
+        f"{variant.name}: no instruction in the Dockerfile has '{needle}' "
+        "(the tool's install_pattern)"
+    )
 
 
 CMD_LINE = re.compile(r"^CMD .*$", flags=re.MULTILINE)
@@ -96,23 +98,30 @@ def use_other_app(context: Path, variant: Variant, first: App, other: App) -> No
     tool = TOOLS[variant.tool]
     for folder in (first.package, "tests"):
         shutil.rmtree(context / folder, ignore_errors=True)
-    shutil.copytree(other.source_dir / other.package, context / other.package,
-                    ignore=IGNORED_IN_COPY)
+    shutil.copytree(
+        other.source_dir / other.package, context / other.package, ignore=IGNORED_IN_COPY
+    )
     source = other.manifests_dir(variant.tool)
     for name in tool.manifest_files:
         shutil.copy2(source / name, context / name)
     pinned = source / "pinned" / tool.lock_file
-    lock = pinned if tool.lock_style_matters and not variant.lesson.hashed_locks else \
-        source / tool.lock_file
+    lock = (
+        pinned
+        if tool.lock_style_matters and not variant.lesson.hashed_locks
+        else source / tool.lock_file
+    )
     shutil.copy2(lock, context / tool.lock_file)
     dockerfile = context / "Dockerfile"
     text = dockerfile.read_text()
     if len(CMD_LINE.findall(text)) != 1:
         raise BuildlabError(f"{dockerfile} needs exactly one CMD line to swap in {other.name}'s")
     text = CMD_LINE.sub(lambda _: f"CMD {json.dumps(list(other.production_cmd))}", text)
-    lines = [line if line.lstrip().startswith("#") else
-             re.sub(rf"\b{first.package}\b", other.package, line)
-             for line in text.splitlines(keepends=True)]
+    lines = [
+        line
+        if line.lstrip().startswith("#")
+        else re.sub(rf"\b{first.package}\b", other.package, line)
+        for line in text.splitlines(keepends=True)
+    ]
     dockerfile.write_text("".join(lines))
 
 

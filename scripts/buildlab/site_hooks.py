@@ -20,24 +20,47 @@ EXTRA_FILES = [".github/workflows/ci.yml"]  # linked from lesson 08
 
 
 def _site_sources() -> list[Path]:
-    paths = [ROOT / "README.md", *(ROOT / "docs").rglob("*"), *LESSONS_DIR.rglob("*"),
-             *PEERS_DIR.rglob("*"), *(ROOT / name for name in EXTRA_FILES)]
-    return sorted(p for p in paths
-                  if p.is_file() and not SKIP_PARTS.intersection(p.relative_to(ROOT).parts))
+    paths = [
+        ROOT / "README.md",
+        *(ROOT / "docs").rglob("*"),
+        *LESSONS_DIR.rglob("*"),
+        *PEERS_DIR.rglob("*"),
+        *(ROOT / name for name in EXTRA_FILES),
+    ]
+    return sorted(
+        p for p in paths if p.is_file() and not SKIP_PARTS.intersection(p.relative_to(ROOT).parts)
+    )
 
 
 def on_config(config: Any) -> Any:
     manifest = load_manifest()
-    lessons = [{f"{lesson.id[:2]} {lesson.title}": f"lessons/{lesson.id}/README.md"}
-               for lesson in manifest.lessons]
-    config.nav = [{"Home": "README.md"}, {"Lessons": lessons},
-                  {"Results": "docs/results.md"}, {"Peers": "peers/README.md"},
-                  {"The test engine": "docs/test-engine.md"}]
+    lessons = [
+        {f"{lesson.id[:2]} {lesson.title}": f"lessons/{lesson.id}/README.md"}
+        for lesson in manifest.lessons
+    ]
+    config.nav = [
+        {"Home": "README.md"},
+        {"Lessons": lessons},
+        {"Results": "docs/results.md"},
+        {"Peers": "peers/README.md"},
+        {"The test engine": "docs/test-engine.md"},
+    ]
     return config
 
 
 def on_files(files: Files, config: Any) -> Files:
-    """Replace docs_dir's listing with the repository's files at their repository paths."""
-    return Files([File(str(path.relative_to(ROOT)), str(ROOT), config.site_dir,
-                       config.use_directory_urls, inclusion=InclusionLevel.INCLUDED)
-                  for path in _site_sources()])
+    """Swap docs_dir's listing for the repository's files at their repository paths; keep the
+    theme's own files (stylesheets, scripts, fonts, search), which the site needs to work."""
+    docs_dir = Path(config.docs_dir).resolve()
+    theme = [f for f in files if not Path(f.abs_src_path or "").resolve().is_relative_to(docs_dir)]
+    ours = [
+        File(
+            str(path.relative_to(ROOT)),
+            str(ROOT),
+            config.site_dir,
+            config.use_directory_urls,
+            inclusion=InclusionLevel.INCLUDED,
+        )
+        for path in _site_sources()
+    ]
+    return Files(theme + ours)

@@ -7,14 +7,13 @@ A real image is never replaced. See docs/test-engine.md for what differs and why
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +35,15 @@ SITECUSTOMIZE = Path(__file__).parent / "stand_in_site" / "sitecustomize.py"
 # What the official slim image adds to debian:trixie-slim (ca-certificates, netbase, tzdata)
 # and what debian:trixie-slim has that debootstrap's minbase lacks (adduser), so that a
 # Dockerfile written for the real image (one that runs `adduser`) builds on the stand-in.
-SLIM_PACKAGES = ("python3", "python3-venv", "ca-certificates", "python-is-python3", "adduser",
-                 "netbase", "tzdata")
+SLIM_PACKAGES = (
+    "python3",
+    "python3-venv",
+    "ca-certificates",
+    "python-is-python3",
+    "adduser",
+    "netbase",
+    "tzdata",
+)
 # Like the official full image (buildpack-deps): compilers, VCS, download tools, -dev headers.
 FULL_EXTRA_PACKAGES = (
     "build-essential",
@@ -72,8 +78,15 @@ class Recipe:
     def digest(self, pins: Pins) -> str:
         certs = sorted((p.name, p.read_bytes()) for p in LOCAL_CA_DIR.glob("*.crt"))
         blob = json.dumps(
-            [RECIPE_VERSION, SITECUSTOMIZE.read_text(), self.packages, pins.debian_suite, pins.tools["pip"], pins.engine,
-             [(name, hashlib.sha256(data).hexdigest()) for name, data in certs]]
+            [
+                RECIPE_VERSION,
+                SITECUSTOMIZE.read_text(),
+                self.packages,
+                pins.debian_suite,
+                pins.tools["pip"],
+                pins.engine,
+                [(name, hashlib.sha256(data).hexdigest()) for name, data in certs],
+            ]
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -136,7 +149,9 @@ def _pull(tag: str) -> bool:
 
 def build_stand_in(recipe: Recipe, pins: Pins, say: Callable[[str], None]) -> None:
     if os.geteuid() != 0:
-        raise EngineError(f"Base image {recipe.tag} cannot be pulled and building a stand-in needs root.")
+        raise EngineError(
+            f"Base image {recipe.tag} cannot be pulled and building a stand-in needs root."
+        )
     _ensure_debootstrap()
     work = STATE_DIR / "stand-ins"
     rootfs = work / recipe.key
@@ -160,8 +175,15 @@ def build_stand_in(recipe: Recipe, pins: Pins, say: Callable[[str], None]) -> No
     _install_poetry_mirror_plugin(rootfs, pins)
     _install_sitecustomize(rootfs)
     _clean(rootfs)
-    python_version = run(["chroot", str(rootfs), "python3", "-c",
-                          "import platform; print(platform.python_version())"]).stdout.strip()
+    python_version = run(
+        [
+            "chroot",
+            str(rootfs),
+            "python3",
+            "-c",
+            "import platform; print(platform.python_version())",
+        ]
+    ).stdout.strip()
     _import(rootfs, recipe, pins, python_version)
     shutil.rmtree(rootfs, ignore_errors=True)
     say(f"base image: {recipe.tag} stand-in ready (Python {python_version})")
@@ -192,21 +214,48 @@ def _install_pip(rootfs: Path, pins: Pins, work: Path) -> None:
         marker.unlink()
     shutil.copy2(wheel, rootfs / "tmp" / wheel.name)
     inside = f"/tmp/{wheel.name}"
-    run(["chroot", str(rootfs), "python3", f"{inside}/pip", "install", "--no-index",
-         "--no-cache-dir", "--root-user-action=ignore", "--disable-pip-version-check", inside])
+    run(
+        [
+            "chroot",
+            str(rootfs),
+            "python3",
+            f"{inside}/pip",
+            "install",
+            "--no-index",
+            "--no-cache-dir",
+            "--root-user-action=ignore",
+            "--disable-pip-version-check",
+            inside,
+        ]
+    )
 
 
 def _install_poetry_mirror_plugin(rootfs: Path, pins: Pins) -> None:
     """Poetry's main-index client asks for JSON only; the proxy here serves HTML only."""
     name = "poetry-plugin-pypi-mirror"
     target = rootfs / SITE_DIR.lstrip("/")
-    run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
-         "--target", str(target), f"{name}=={pins.engine[name]}"], timeout=600)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-compile",
+            "--target",
+            str(target),
+            f"{name}=={pins.engine[name]}",
+        ],
+        timeout=600,
+    )
     # It is on every Python's path, and `pip check` (lesson 03) would report "requires poetry,
     # which is not installed" wherever Poetry is not: drop its requirements from the metadata.
     for metadata in target.glob("*.dist-info/METADATA"):
         lines = metadata.read_text().splitlines(keepends=True)
-        metadata.write_text("".join(l for l in lines if not l.startswith("Requires-Dist:")))
+        metadata.write_text(
+            "".join(line for line in lines if not line.startswith("Requires-Dist:"))
+        )
 
 
 def _install_sitecustomize(rootfs: Path) -> None:
@@ -221,8 +270,21 @@ def _install_sitecustomize(rootfs: Path) -> None:
 
 def _download_wheel(name: str, version: str, dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
-    run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:",
-         "--dest", str(dest), f"{name}=={version}"], timeout=600)
+    run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--dest",
+            str(dest),
+            f"{name}=={version}",
+        ],
+        timeout=600,
+    )
     return next(dest.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
 
 
@@ -254,10 +316,13 @@ def _import(rootfs: Path, recipe: Recipe, pins: Pins, python_version: str) -> No
     for change in changes:
         args += ["--change", change]
     args += ["-", recipe.tag]
-    tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(rootfs), "-cf", "-", "."],
-                           stdout=subprocess.PIPE)
+    tar = subprocess.Popen(
+        ["tar", "--numeric-owner", "-C", str(rootfs), "-cf", "-", "."], stdout=subprocess.PIPE
+    )
     result = subprocess.run(args, stdin=tar.stdout, capture_output=True, text=True, check=False)
     assert tar.stdout is not None
     tar.stdout.close()
     if tar.wait() != 0 or result.returncode != 0:
-        raise EngineError(f"docker import of stand-in {recipe.tag} failed", detail=tail(result.stderr))
+        raise EngineError(
+            f"docker import of stand-in {recipe.tag} failed", detail=tail(result.stderr)
+        )

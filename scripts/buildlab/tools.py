@@ -51,8 +51,9 @@ class Tool:
 PIP_DOWNLOADED = r"^\s*Downloading \S+"
 PIP_FROM_CACHE = r"^\s*Using cached \S+"
 
-PIP_COMPILE = ("pip-compile --quiet --strip-extras{hashes} --output-file=requirements.txt "
-               "pyproject.toml")
+PIP_COMPILE = (
+    "pip-compile --quiet --strip-extras{hashes} --output-file=requirements.txt pyproject.toml"
+)
 
 TOOLS: dict[str, Tool] = {
     tool.name: tool
@@ -64,15 +65,18 @@ TOOLS: dict[str, Tool] = {
             lock_file="requirements.txt",
             lock_command=PIP_COMPILE,
             # pip-tools has no check mode: compile again (existing pins kept) and compare.
-            check_command=(f"cp requirements.txt /tmp/committed.txt && {PIP_COMPILE} && "
-                           "diff -u /tmp/committed.txt requirements.txt"),
+            check_command=(
+                f"cp requirements.txt /tmp/committed.txt && {PIP_COMPILE} && "
+                "diff -u /tmp/committed.txt requirements.txt"
+            ),
             check_in_image=True,
             install_pattern="-r requirements.txt",
             dependency_edit_file="requirements.txt",
             # Lessons 03-04: `pip check`; lessons 05-08 ask pip, offline, for what
             # pyproject.toml declares on top of the installed lock.
-            stale_lock_message=("requires rich, which is not installed"
-                                "|No matching distribution found for rich"),
+            stale_lock_message=(
+                "requires rich, which is not installed|No matching distribution found for rich"
+            ),
             downloaded=PIP_DOWNLOADED,
             from_cache=PIP_FROM_CACHE,
             log_flag="",
@@ -105,7 +109,9 @@ TOOLS: dict[str, Tool] = {
             check_in_image=False,
             install_pattern="poetry install",
             dependency_edit_file="pyproject.toml",
-            stale_lock_message="pyproject.toml changed significantly since poetry.lock was last generated",
+            stale_lock_message=(
+                "pyproject.toml changed significantly since poetry.lock was last generated"
+            ),
             downloaded=r'"GET /packages/',
             from_cache=r"^\s*- Installing \S+ \(",
             log_flag=" -vvv",
@@ -147,10 +153,16 @@ def locked_versions(tool: str, directory: Path) -> dict[str, str]:
         return {normalize(name): spec["version"].lstrip("=") for name, spec in default.items()}
     packages = tomllib.loads(text)["package"]
     if tool == "poetry":
-        return {normalize(p["name"]): p["version"] for p in packages
-                if "main" in p.get("groups", ["main"])}
-    return {normalize(p["name"]): p["version"] for p in packages
-            if not {"editable", "virtual"} & set(p.get("source", {}))}
+        return {
+            normalize(p["name"]): p["version"]
+            for p in packages
+            if "main" in p.get("groups", ["main"])
+        }
+    return {
+        normalize(p["name"]): p["version"]
+        for p in packages
+        if not {"editable", "virtual"} & set(p.get("source", {}))
+    }
 
 
 def conditional_packages(tool: str, directory: Path) -> set[str]:
@@ -159,17 +171,27 @@ def conditional_packages(tool: str, directory: Path) -> set[str]:
     if tool == "pipenv":
         from packaging.markers import Marker
 
-        linux = {"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
-                 "python_version": "3.13", "python_full_version": "3.13.0"}
+        linux = {
+            "sys_platform": "linux",
+            "platform_system": "Linux",
+            "os_name": "posix",
+            "python_version": "3.13",
+            "python_full_version": "3.13.0",
+        }
         default = json.loads(text)["default"]
-        return {normalize(name) for name, spec in default.items()
-                if spec.get("markers") and not Marker(spec["markers"]).evaluate(linux)}
+        return {
+            normalize(name)
+            for name, spec in default.items()
+            if spec.get("markers") and not Marker(spec["markers"]).evaluate(linux)
+        }
     names = set()
     for line in text.splitlines():
         if tool == "pip-tools":
             match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==\S+\s*;", line)
         else:  # uv.lock and poetry.lock mark the dependency edge: { name = "x", marker = ...}
-            match = re.search(r'(?:name = "|^)([A-Za-z0-9][A-Za-z0-9._-]*)"?\s*=?\s*\{?.*markers? = ', line)
+            match = re.search(
+                r'(?:name = "|^)([A-Za-z0-9][A-Za-z0-9._-]*)"?\s*=?\s*\{?.*markers? = ', line
+            )
         if match:
             names.add(normalize(match.group(1)))
     return names
