@@ -171,7 +171,7 @@ def stale_lock_fails_build(ctx: ClaimContext) -> None:
 
 
 def _installed(tag: str) -> dict[str, str]:
-    out = docker.run_command(tag, ["python", "-c", LIST_DISTRIBUTIONS]).stdout
+    out = docker.run_container(tag, ["python", "-c", LIST_DISTRIBUTIONS]).stdout
     return {normalize(name): version for name, version in json.loads(out)}
 
 
@@ -224,14 +224,14 @@ def lean_image(ctx: ClaimContext) -> None:
     with scratch_copy(ctx.variant) as context:
         stray = add_stray_files(context, ctx.app)
         tag = docker.build(context, ctx.tag("lean")).tag
-    out = docker.run_command(tag, ["python", "-c", LEAN_CHECK, *stray], user="0").stdout
+    out = docker.run_container(tag, ["python", "-c", LEAN_CHECK, *stray], user="0").stdout
     assert out.strip() == "", f"found in the image:\n{out}"
 
 
 def no_build_tools_in_runtime(ctx: ClaimContext) -> None:
     names = (*TOOLS[ctx.tool].executables, *COMPILERS)
     script = f"for c in {' '.join(names)}; do command -v $c; done; true"
-    out = docker.run_command(ctx.built().tag, ["sh", "-c", script]).stdout
+    out = docker.run_container(ctx.built().tag, ["sh", "-c", script]).stdout
     assert out.strip() == "", f"found in the final image:\n{out}"
 
 
@@ -247,10 +247,10 @@ print(sys.prefix, *found)
 
 def no_installer_in_runtime(ctx: ClaimContext) -> None:
     tag = ctx.built().tag
-    prefix, *found = docker.run_command(tag, ["python", "-c", INSTALLER_CHECK]).stdout.split()
+    prefix, *found = docker.run_container(tag, ["python", "-c", INSTALLER_CHECK]).stdout.split()
     assert prefix == "/app/.venv", f"`python` is {prefix}'s, not the virtual environment's"
     assert not found, f"installers in the runtime's virtual environment: {found}"
-    result = docker.run_command(tag, ["python", "-m", "pip", "--version"], check=False)
+    result = docker.run_container(tag, ["python", "-m", "pip", "--version"], check=False)
     assert result.returncode != 0, f"`python -m pip` works: {result.stdout}"
 
 
@@ -294,7 +294,7 @@ def cache_mount_not_in_image(ctx: ClaimContext) -> None:
     target = ["--target", "builder"] if re.search(r"^FROM .* AS builder$", dockerfile, re.M) else []
     installed = docker.build(ctx.variant.directory, ctx.tag("builder"), extra_args=target)
     script = "find /root/.cache -type f 2>/dev/null | head -5; true"
-    out = docker.run_command(installed.tag, ["sh", "-c", script], user="0").stdout
+    out = docker.run_container(installed.tag, ["sh", "-c", script], user="0").stdout
     assert out.strip() == "", f"cache files in the installing stage's layers:\n{out}"
 
 
@@ -374,7 +374,7 @@ def serves_hardened(ctx: ClaimContext) -> None:
 
 
 def no_setuid_files(ctx: ClaimContext) -> None:
-    out = docker.run_command(
+    out = docker.run_container(
         ctx.built().tag, ["find", "/", "-xdev", "-perm", "/6000", "-type", "f"], user="0"
     ).stdout
     assert out.strip() == "", f"setuid/setgid files:\n{out}"
@@ -401,7 +401,7 @@ print(total, len(missing), len(timestamped), *(missing + timestamped)[:10])
 
 
 def bytecode_precompiled(ctx: ClaimContext) -> None:
-    total, missing, timestamped, *examples = docker.run_command(
+    total, missing, timestamped, *examples = docker.run_container(
         ctx.built().tag, ["python", "-c", BYTECODE_CHECK]
     ).stdout.split()
     assert int(total) > limits.MIN_DEPENDENCY_MODULES, f"only {total} modules in the venv"

@@ -300,7 +300,7 @@ def test_lesson_readme_has_the_course_shape(lesson) -> None:  # type: ignore[no-
 def test_generated_doc_blocks_and_charts_are_fresh(manifest: Manifest) -> None:
     from buildlab.docs import stale_docs
 
-    assert stale_docs(manifest, write=False) == [], "run `make docs`"
+    assert stale_docs(manifest, check=True) == [], "run `make docs`"
 
 
 @pytest.mark.parametrize(
@@ -446,7 +446,7 @@ def test_an_engine_failure_is_not_reported_as_a_stale_lock(
     def engine_fails(*_: object, **__: object) -> str:
         raise ContainerFailed("docker could not start a container of x (twice)")
 
-    monkeypatch.setattr(locks, "run_in_image", engine_fails)
+    monkeypatch.setattr(locks, "run_container", engine_fails)
     monkeypatch.setattr(locks, "require_engine", lambda: None)
     folders = [
         f for f in manifest.lock_folders(manifest.all_variants()) if TOOLS[f.tool].check_in_image

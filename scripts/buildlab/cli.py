@@ -226,7 +226,7 @@ def _check_locks(args: argparse.Namespace) -> None:
 def _docs(args: argparse.Namespace) -> None:
     from buildlab.docs import stale_docs
 
-    stale = stale_docs(load_manifest(), write=not args.check)
+    stale = stale_docs(load_manifest(), check=args.check)
     if args.check and stale:
         raise BuildlabError(
             "generated doc blocks or charts are stale: run `make docs`", detail="\n".join(stale)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from buildlab import buildlog
-from buildlab.errors import BuildFailed, BuildlabError, ContainerFailed
+from buildlab.errors import BuildFailed, CommandFailed, ContainerFailed
 from buildlab.proc import run, tail
 
 LABEL = "buildlab"
@@ -122,23 +122,6 @@ def image_size(tag: str) -> int:
     return int(run(["docker", "image", "inspect", "--format", "{{.Size}}", tag]).stdout)
 
 
-def run_command(
-    tag: str, command: list[str], *, user: str | None = None, check: bool = True
-) -> subprocess.CompletedProcess[str]:
-    """Run one command in a throw-away container of `tag` (entrypoint replaced)."""
-    args = ["docker", "run", "--rm", *labels(), "--entrypoint", command[0]]
-    if user is not None:
-        args += ["--user", user]
-    result = subprocess.run(
-        [*args, tag, *command[1:]], capture_output=True, text=True, timeout=300, check=False
-    )
-    if check and result.returncode != 0:
-        raise ContainerFailed(
-            f"`{' '.join(command)}` failed in {tag}", detail=(result.stdout + result.stderr).strip()
-        )
-    return result
-
-
 def history(tag: str) -> list[tuple[str, int]]:
     """(created by, size) per image history row, newest first."""
     out = run(
@@ -179,37 +162,43 @@ def prune_build_cache() -> None:
 DOCKER_RUN_FAILED = 125
 
 
-def run_in_image(image: str, script: str, *, mount: Path, env: Mapping[str, str]) -> str:
-    """Run a shell script in a throw-away container with `mount` as its working directory.
+def run_container(
+    image: str,
+    command: list[str],
+    *,
+    user: str | None = None,
+    mount: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    timeout: float = 300,
+) -> subprocess.CompletedProcess[str]:
+    """Run one command in a throw-away container of `image`, its entrypoint replaced; with
+    `mount`, that folder is the working directory (/project).
 
-    The script's own failure is a BuildlabError; the engine failing to start the container
-    is a ContainerFailed, after one more try (the script had not run, so a retry is safe)."""
-    args = [
-        "docker",
-        "run",
-        "--rm",
-        *labels(),
-        "--volume",
-        f"{mount}:/project",
-        "--workdir",
-        "/project",
-    ]
-    for key, value in env.items():
+    The engine failing to start the container is a ContainerFailed, after one more try (the
+    command had not run, so a retry is safe). The command's own failure (check=True) is a
+    CommandFailed with its output."""
+    args = ["docker", "run", "--rm", *labels(), "--entrypoint", command[0]]
+    if user is not None:
+        args += ["--user", user]
+    if mount is not None:
+        args += ["--volume", f"{mount}:/project", "--workdir", "/project"]
+    for key, value in (env or {}).items():
         args += ["--env", f"{key}={value}"]
     for _ in range(2):
-        result = run([*args, image, "sh", "-c", script], timeout=1800, check=False)
+        result = run([*args, image, *command[1:]], timeout=timeout, check=False)
         if result.returncode != DOCKER_RUN_FAILED:
             break
     if result.returncode == DOCKER_RUN_FAILED:
         raise ContainerFailed(
             f"docker could not start a container of {image} (twice)", detail=result.stderr.strip()
         )
-    if result.returncode != 0:
-        raise BuildlabError(
-            f"command failed (exit {result.returncode}) in {image}: {script}",
+    if check and result.returncode != 0:
+        raise CommandFailed(
+            f"`{' '.join(command)}` failed (exit {result.returncode}) in {image}",
             detail=tail(result.stdout + result.stderr),
         )
-    return result.stdout
+    return result
 
 
 @dataclass

@@ -263,8 +263,8 @@ def render(document: Document, text: str) -> str:
     return BLOCK.sub(replace, text)
 
 
-def stale_docs(manifest: Manifest, *, write: bool) -> list[str]:
-    """Docs whose generated blocks or charts are out of date (rewritten when write=True)."""
+def stale_docs(manifest: Manifest, *, check: bool) -> list[str]:
+    """Docs whose generated blocks or charts are out of date; rewritten unless check=True."""
     from buildlab.charts import render as render_charts
     from buildlab.charts import stale_charts
 
@@ -282,12 +282,12 @@ def stale_docs(manifest: Manifest, *, write: bool) -> list[str]:
         fresh = render(document, text)
         if fresh != text:
             stale.append(name)
-            if write:
+            if not check:
                 document.path.write_text(fresh)
     data = committed_results()
     if data is not None:
         charts = stale_charts(data, results.RESULTS_DIR)
         stale += [str(path.relative_to(ROOT)) for path in charts]
-        if charts and write:
+        if charts and not check:
             render_charts(data, results.RESULTS_DIR)
     return stale

@@ -32,6 +32,10 @@ class BuildFailed(BuildlabError):
     exit_code = 4
 
 
+class CommandFailed(BuildlabError):
+    """A command run in a throw-away container exited non-zero; detail holds its output."""
+
+
 class ContainerFailed(BuildlabError):
     """The container exited or never answered; detail holds its logs."""
 

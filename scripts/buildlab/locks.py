@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from buildlab.docker import run_in_image
+from buildlab.docker import run_container
 from buildlab.engine import require_engine
 from buildlab.errors import BuildlabError, ContainerFailed
 from buildlab.manifest import LockFolder
@@ -61,7 +61,7 @@ def _in_image(image: str, folder: LockFolder, command: str, *, drop_lock: bool =
         script = (
             f"pip install --quiet --root-user-action=ignore {tool.package}=={version} && {command}"
         )
-        run_in_image(image, script, mount=work, env=TOOL_ENV)
+        run_container(image, ["sh", "-c", script], mount=work, env=TOOL_ENV, timeout=1800)
         return lock.read_bytes()
 
 
