@@ -475,8 +475,8 @@ def measure(
 ) -> results.Results:
     """Measure every subject in rounds; the results file is rewritten after each round of each
     subject. `resume`: keep what `output` already holds and measure only what it lacks."""
-    require_engine()
     registry.require_registry()
+    require_engine()
     data = new_results(manifest, repetitions)
     if resume and output.exists():
         data = results.load(output)
