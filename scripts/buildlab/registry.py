@@ -137,15 +137,29 @@ def empty() -> None:
     pid = _our_pid()
     if pid is None:
         return
-    try:
-        os.kill(pid, signal.SIGTERM)
-        for _ in range(50):
-            os.kill(pid, 0)
-            time.sleep(0.1)
-    except ProcessLookupError:
-        pass
+    _stop(pid)
     shutil.rmtree(STORAGE, ignore_errors=True)
     _start(lambda _: None)
+
+
+def _stop(pid: int, timeout: float = 10) -> None:
+    """SIGTERM, then wait until the process is gone (reaped, when it is our own child: a
+    zombie would still answer os.kill(pid, 0))."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return
+        except ChildProcessError:  # not our child: its parent reaps it
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+        time.sleep(0.05)
 
 
 def unique_name(name: str) -> str:
