@@ -296,9 +296,15 @@ print(round(statistics.median(times) * 1000, 1))
 # PYTHONPYCACHEPREFIX moves where Python reads and writes byte-code: a writable tmpfs folder
 # (filled by the warm-up import) gives every module byte-code; a missing one on a read-only
 # file system gives none.
+# PYTHONDONTWRITEBYTECODE is emptied for the warm-up to write there (`docker init` sets it).
 STARTUP_MODES = {
     "as_built": [],
-    "all_bytecode": ["--env", "PYTHONPYCACHEPREFIX=/tmp/pycache"],
+    "all_bytecode": [
+        "--env",
+        "PYTHONPYCACHEPREFIX=/tmp/pycache",
+        "--env",
+        "PYTHONDONTWRITEBYTECODE=",
+    ],
     "no_bytecode": ["--env", "PYTHONPYCACHEPREFIX=/nonexistent/pycache"],
 }
 
@@ -417,13 +423,39 @@ def measure_round(
                 return  # later scenarios need this build: on to the next subject
             record["runs"].append(run_record(repetition, scenario, build, pushed))
             done(1)
-            if scenario == "cold" and "code_bytes" not in record:
-                progress(f"{subject.label} code size and start-up", None)
-                record["code_bytes"] = code_bytes(
-                    context, registry.Repository(registry.unique_name(f"buildlab/code/{slug}"))
-                )
-                if subject.times_startup:
-                    record["startup_import_ms"] = startup_import_ms(build.tag, subject.app)
+            if scenario == "cold":
+                add_subject_facts(record, subject, context, build.tag, progress)
+
+
+def lacks_facts(record: dict[str, Any], subject: Subject) -> bool:
+    return "code_bytes" not in record or (
+        subject.times_startup and "startup_import_ms" not in record
+    )
+
+
+def add_subject_facts(
+    record: dict[str, Any], subject: Subject, context: Path, tag: str, progress: Progress
+) -> None:
+    """Once per subject: the code's compressed size and, where timed, start-up imports."""
+    if not lacks_facts(record, subject):
+        return
+    progress(f"{subject.label} code size and start-up", None)
+    slug = re.sub(r"[^a-z0-9]+", "-", subject.label.lower()).strip("-")
+    record["code_bytes"] = code_bytes(
+        context, registry.Repository(registry.unique_name(f"buildlab/code/{slug}"))
+    )
+    if subject.times_startup:
+        record["startup_import_ms"] = startup_import_ms(tag, subject.app)
+
+
+def complete_facts(campaign: Campaign, subject: Subject, progress: Progress) -> None:
+    """A resumed run's subject whose rounds are done but whose facts are missing: build it
+    (from the build cache where it can) and add them."""
+    with prepared(subject) as context:
+        record = campaign.record(subject, context)
+        if lacks_facts(record, subject):
+            tag = docker.image_tag(f"facts-{subject.name}-{subject.tool}-{subject.app.name}")
+            add_subject_facts(record, subject, context, docker.build(context, tag).tag, progress)
 
 
 def _cold_start(built: list[str]) -> None:
@@ -494,6 +526,8 @@ def measure(
                     continue
                 measure_round(campaign, subject, repetition, progress, done)
                 results.save(data, output)
+        for subject in subjects:
+            complete_facts(campaign, subject, progress)
         data["complete"] = True
         results.save(data, output)
     finally:
