@@ -119,6 +119,7 @@ def overview_block(manifest: Manifest) -> str:
         for title, metric in (
             ("Image size (MB)", "size"),
             ("Rebuild after a code change (s, median)", "code_change"),
+            ("What a push uploads after a code change (KB, compressed, median)", "pushed"),
             ("Cold build (s, median)", "cold"),
         ):
             parts += [f"**{title}**", "", results.pivot_table(data, lessons, tools, metric)]

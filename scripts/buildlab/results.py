@@ -255,7 +255,8 @@ def builds_table(results: Results, lesson: str | None = None, kind: str = "lesso
 
 
 def pivot_table(results: Results, lessons: list[str], tools: list[str], metric: str) -> str:
-    """Lessons down, tools across: `size` (MB) or a scenario's median seconds."""
+    """Lessons down, tools across: `size` (MB), `pushed` (KB a push uploads after a code
+    change) or a scenario's median seconds."""
     rows = []
     for lesson in lessons:
         row = [lesson]
@@ -265,6 +266,8 @@ def pivot_table(results: Results, lessons: list[str], tools: list[str], metric: 
                 row.append("–")
             elif metric == "size":
                 row.append(megabytes(size_of(build)))
+            elif metric == "pushed":
+                row.append(_kb(summary(build, "code_change").pushed_median))
             else:
                 median = summary(build, metric).median
                 row.append("failed" if median is None else f"{median:.1f}")
