@@ -91,10 +91,11 @@ CMD_LINE = re.compile(r"^CMD .*$", flags=re.MULTILINE)
 
 def use_other_app(context: Path, variant: Variant, first: App, other: App) -> None:
     """Turn a copy of a lesson folder into the same lesson for another app: its package,
-    manifest and lock (from apps/NAME/manifests/TOOL, in the lesson's lock style) and its
-    production CMD. In the Dockerfile only the CMD changes, and any instruction naming the
-    first app's package (a peer that copies the package by name): that is the point of a
-    copy-paste reference."""
+    manifest and lock (from apps/NAME/manifests/TOOL, in the lesson's lock style). In the
+    Dockerfile, every instruction that names the first app's package names the other's (the
+    CMD's `module:app`, a peer's COPY of the package); where the other app runs on another
+    server (uvicorn, not gunicorn), the CMD becomes its production CMD. Nothing else changes:
+    that is the point of a copy-paste reference."""
     tool = TOOLS[variant.tool]
     for folder in (first.package, "tests"):
         shutil.rmtree(context / folder, ignore_errors=True)
@@ -115,7 +116,8 @@ def use_other_app(context: Path, variant: Variant, first: App, other: App) -> No
     text = dockerfile.read_text()
     if len(CMD_LINE.findall(text)) != 1:
         raise BuildlabError(f"{dockerfile} needs exactly one CMD line to swap in {other.name}'s")
-    text = CMD_LINE.sub(lambda _: f"CMD {json.dumps(list(other.production_cmd))}", text)
+    if other.production_cmd[0] != first.production_cmd[0]:
+        text = CMD_LINE.sub(lambda _: f"CMD {json.dumps(list(other.production_cmd))}", text)
     lines = [
         line
         if line.lstrip().startswith("#")
