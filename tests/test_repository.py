@@ -549,3 +549,23 @@ def test_pre_commit_hooks_run_commands_that_exist() -> None:
         assert (ROOT / entry[0]).exists(), entry
         if entry[0] == "scripts/cli":
             assert entry[1] in _cli_commands(), entry
+
+
+def test_another_app_keeps_the_dockerfiles_cmd_form(manifest: Manifest) -> None:
+    """A peer starting its venv's gunicorn keeps doing so for the heavy app; an app on another
+    server gets its own production CMD."""
+    from buildlab.measure import prepared, select_subjects
+
+    chosen = select_subjects(
+        manifest, lessons=["07"], tools=["uv"], apps=None, peers=["pipenv-docs"]
+    )
+    cmds = {}
+    for subject in chosen:
+        with prepared(subject) as context:
+            text = (context / "Dockerfile").read_text()
+        (cmd,) = [line for line in text.splitlines() if line.startswith("CMD ")]
+        cmds[(subject.name, subject.app.name)] = json.loads(cmd[len("CMD ") :])
+    assert cmds[("pipenv-docs", "reports")][0] == "./.venv/bin/gunicorn"
+    assert cmds[("pipenv-docs", "reports")][-1] == "report_service:app"
+    assert cmds[("07-production", "fastapi")] == list(manifest.apps["fastapi"].production_cmd)
+    assert cmds[("07-production", "reports")] == list(manifest.apps["reports"].production_cmd)
