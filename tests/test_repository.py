@@ -557,8 +557,8 @@ def test_another_app_keeps_the_dockerfiles_cmd_form(manifest: Manifest) -> None:
     from buildlab.measure import prepared, select_subjects
 
     chosen = select_subjects(
-        manifest, lessons=["07"], tools=["uv"], apps=None, peers=["pipenv-docs"]
-    )
+        manifest, lessons=["07"], tools=["uv"], apps=None, peers=None
+    ) + select_subjects(manifest, lessons=None, tools=None, apps=None, peers=["pipenv-docs"])
     cmds = {}
     for subject in chosen:
         with prepared(subject) as context:
