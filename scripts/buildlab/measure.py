@@ -363,14 +363,16 @@ class Campaign:
     built: dict[str, list[str]] = field(default_factory=dict)
 
     def record(self, subject: Subject, context: Path) -> dict[str, Any]:
-        for build in self.data["builds"]:
+        """The subject's record in the results (the record itself: what is added to it is saved)."""
+        builds: list[dict[str, Any]] = self.data["builds"]
+        for build in builds:
             if (build["kind"], build["lesson"], build["tool"], build["app"]) == (
                 subject.kind,
                 subject.name,
                 subject.tool,
                 subject.app.name,
             ):
-                return dict(build)
+                return build
         build = {
             "kind": subject.kind,
             "lesson": subject.name,
