@@ -18,7 +18,7 @@ from buildlab import sync
 from buildlab.lint import hadolint
 from buildlab.locks import stale_locks
 from buildlab.manifest import LockFolder, Manifest, Variant, load_manifest
-from buildlab.paths import LESSONS_DIR
+from buildlab.paths import LESSONS_DIR, ROOT
 from buildlab.pins import load_pins
 from buildlab.scenarios import add_dependency
 from buildlab.tools import TOOLS
@@ -442,6 +442,24 @@ def test_committed_results_cover_every_subject(manifest: Manifest) -> None:
     assert data["complete"], "the committed run did not finish"
     assert not missing, f"not in the committed results: {missing}"
     assert data["repetitions"] >= 3, "the committed results are `make measure`'s 3 repetitions"
+
+
+def test_every_missed_target_is_explained(manifest: Manifest) -> None:
+    """A target the committed run missed has its reason in lessons.toml (`why_missed`), and
+    the results page shows it with each side's step times."""
+    from buildlab.results import COMMITTED_RESULTS, evaluate_targets, load
+
+    data = load(COMMITTED_RESULTS)
+    page = (ROOT / "docs" / "results.md").read_text()
+    unexplained = []
+    for spec in manifest.targets:
+        missed = [t for t in evaluate_targets(data, [spec], list(manifest.tools)) if t.met is False]
+        if missed and not spec.why_missed:
+            unexplained.append(spec.says)
+        for target in missed:
+            assert target.evidence, (target.says, target.tool)
+            assert target.evidence in page, (target.says, target.tool)
+    assert not unexplained, f"missed targets with no why_missed in lessons.toml: {unexplained}"
 
 
 def test_docs_site_builds_strict(tmp_path: Path) -> None:

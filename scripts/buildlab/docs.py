@@ -144,10 +144,17 @@ def results_page_block(manifest: Manifest) -> str:
                 state,
                 "### Targets, per tool",
                 "",
-                "From lessons.toml's `[[targets]]`; a missed one is explained in its lesson's "
-                "README.",
+                "From lessons.toml's `[[targets]]`: benchmarks, never assertions in a test. "
+                "Each missed one is explained below, with the steps each side ran.",
                 "",
                 results.targets_table(data, manifest.targets, tools),
+                "### Missed targets: why, with step times",
+                "",
+                "The reason is written in lessons.toml (`why_missed`); the figures are this "
+                "run's: each side's median run and the steps it ran (every other step was "
+                "cached).",
+                "",
+                results.missed_targets_text(data, manifest.targets, tools),
                 "### Charts",
                 "",
                 *charts,

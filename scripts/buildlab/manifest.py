@@ -149,6 +149,7 @@ class TargetSpec:
     limit: float
     to: MetricRef | None = None
     tools: tuple[str, ...] = ()  # empty: every tool
+    why_missed: str = ""  # what bounds the metric: printed, with step times, where it is missed
 
 
 TARGET_KINDS = ("ratio", "pairwise", "value", "pushed", "size")
@@ -354,6 +355,7 @@ def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
                 limit=float(spec["limit"]),
                 to=_metric_ref(spec["to"], primary) if "to" in spec else None,
                 tools=tuple(spec.get("tools", ())),
+                why_missed=" ".join(spec.get("why_missed", "").split()),
             )
         )
     return Manifest(

@@ -8,6 +8,7 @@ Summaries (median, spread) are computed here from the raw runs, never stored twi
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -326,13 +327,15 @@ def peers_table(results: Results, lesson: str, app: str, titles: dict[str, str])
 
 @dataclass(frozen=True)
 class TargetResult:
-    """One performance target evaluated for one tool (and one peer, for pairwise ones)."""
+    """One performance target evaluated for one tool (and one peer, for pairwise ones).
+    `evidence`: what each side measured and, for times, the steps its median run ran."""
 
     tool: str
     says: str
     value: float | None
     limit: float
     unit: str  # "×", "s" or "MB"
+    evidence: str = ""
 
     @property
     def met(self) -> bool | None:
@@ -360,6 +363,47 @@ def _per_repetition(build: dict[str, Any], scenario: str) -> dict[int, float]:
     }
 
 
+def _name(build: dict[str, Any]) -> str:
+    return f"lesson {build['lesson'][:2]}" if build["kind"] == "lesson" else build["lesson"]
+
+
+def median_run(build: dict[str, Any], scenario: str) -> dict[str, Any] | None:
+    """The successful run of a scenario whose time is the median (the lower middle one)."""
+    runs = sorted(
+        (r for r in build["runs"] if r["scenario"] == scenario and r["status"] == "ok"),
+        key=lambda r: r["seconds"],
+    )
+    return runs[(len(runs) - 1) // 2] if runs else None
+
+
+def side_evidence(build: dict[str, Any] | None, metric: str) -> str:
+    """One side of a target, for a reader: its size, or its median run and the steps that run
+    actually ran (not cached), each with its time."""
+    if build is None:
+        return "not measured"
+    if metric == "size":
+        added = added_to_base(build)
+        extra = "" if added is None else f", {added / 1e6:.2f} MB over its base image"
+        return f"{_name(build)}: {_mb(size_of(build), 2)} MB{extra}"
+    run = median_run(build, metric)
+    if run is None:
+        return f"{_name(build)}: no successful run"
+    ran = [step for step in run["steps"] if not step["cached"]]
+    in_steps = sum(step["seconds"] or 0 for step in ran)
+    listed = "; ".join(f"`{short_step(s['step'])}` {s['seconds'] or 0:.1f} s" for s in ran)
+    return (
+        f"{_name(build)}: {run['seconds']:.2f} s: {listed or 'no step ran'}; "
+        f"outside any step (context, cache checks, export) {run['seconds'] - in_steps:.1f} s"
+    )
+
+
+def short_step(step: str) -> str:
+    """A build step as a reader recognises it: its stage and instruction, without mount
+    options, cut at 50 characters."""
+    text = " ".join(re.sub(r"--mount=\S+", "", step).split())
+    return text if len(text) <= 50 else text[:49] + "…"
+
+
 def evaluate_targets(
     results: Results, specs: Iterable[Any], tools: list[str]
 ) -> list[TargetResult]:
@@ -369,13 +413,17 @@ def evaluate_targets(
         for tool in spec.tools or tools:
             of = find(results, spec.of.lesson, tool, spec.of.app)
             value: float | None
+            mine = side_evidence(of, spec.of.metric)
             if spec.kind == "ratio":
                 to = find(results, spec.to.lesson, tool, spec.to.app)
                 value = _ratio(_metric(of, spec.of.metric), _metric(to, spec.to.metric))
-                out.append(TargetResult(tool, spec.says, value, spec.limit, "×"))
+                evidence = f"{mine} · {side_evidence(to, spec.to.metric)}"
+                out.append(TargetResult(tool, spec.says, value, spec.limit, "×", evidence))
             elif spec.kind == "value":
                 out.append(
-                    TargetResult(tool, spec.says, _metric(of, spec.of.metric), spec.limit, "s")
+                    TargetResult(
+                        tool, spec.says, _metric(of, spec.of.metric), spec.limit, "s", mine
+                    )
                 )
             elif spec.kind == "pushed":
                 pushed = None if of is None else summary(of, spec.of.metric).pushed_median
@@ -383,23 +431,48 @@ def evaluate_targets(
                 value = None if pushed is None or code is None else (pushed - code) / 1e6
                 out.append(TargetResult(tool, spec.says, value, spec.limit, "MB"))
             elif spec.kind == "size":
-                sizes = [_metric(p, "size") for p in peers_of(results, spec.of.app)]
-                smallest = min((s for s in sizes if s is not None), default=None)
-                out.append(
-                    TargetResult(
-                        tool, spec.says, _ratio(_metric(of, "size"), smallest), spec.limit, "×"
-                    )
-                )
+                sized = [p for p in peers_of(results, spec.of.app) if size_of(p) is not None]
+                smallest = min(sized, key=lambda p: size_of(p) or 0, default=None)
+                value = _ratio(_metric(of, "size"), _metric(smallest, "size"))
+                evidence = f"{mine} · {side_evidence(smallest, 'size')}"
+                out.append(TargetResult(tool, spec.says, value, spec.limit, "×", evidence))
             elif spec.kind == "pairwise":
                 for peer in peers_of(results, spec.to.app):
-                    mine = {} if of is None else _per_repetition(of, spec.of.metric)
+                    ours = {} if of is None else _per_repetition(of, spec.of.metric)
                     theirs = _per_repetition(peer, spec.to.metric)
-                    ratios = [mine[r] / theirs[r] for r in mine if theirs.get(r)]
+                    ratios = [ours[r] / theirs[r] for r in ours if theirs.get(r)]
                     value = statistics.median(ratios) if ratios else None
+                    evidence = f"{mine} · {side_evidence(peer, spec.to.metric)}"
                     out.append(
-                        TargetResult(tool, f"{spec.says}: {peer['lesson']}", value, spec.limit, "×")
+                        TargetResult(
+                            tool,
+                            f"{spec.says}: {peer['lesson']}",
+                            value,
+                            spec.limit,
+                            "×",
+                            evidence,
+                        )
                     )
     return out
+
+
+def missed_targets_text(results: Results, specs: Iterable[Any], tools: list[str]) -> str:
+    """Every missed target: the manifest's reason (`why_missed`) and, per tool, what each side
+    measured, with the steps its median run ran."""
+    parts = []
+    for spec in specs:
+        missed = [t for t in evaluate_targets(results, [spec], tools) if t.met is False]
+        if not missed:
+            continue
+        parts += [f"**{spec.says}** (target ≤ {spec.limit:g})", ""]
+        if spec.why_missed:
+            parts += [spec.why_missed, ""]
+        for target in missed:
+            peer = target.says[len(spec.says) + 2 :] if target.says != spec.says else ""
+            who = f"{target.tool}" + (f" against {peer}" if peer else "")
+            parts.append(f"- {who}: {target.evidence}")
+        parts.append("")
+    return "\n".join(parts) if parts else "Every measured target was met.\n"
 
 
 def targets_table(results: Results, specs: Iterable[Any], tools: list[str]) -> str:
