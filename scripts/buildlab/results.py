@@ -476,17 +476,26 @@ def missed_targets_text(results: Results, specs: Iterable[Any], tools: list[str]
 
 
 def targets_table(results: Results, specs: Iterable[Any], tools: list[str]) -> str:
-    rows = []
+    """One row per target (and peer), one column per tool: the measured value, and whether
+    it met the target."""
+    cells: dict[str, dict[str, str]] = {}
+    limits: dict[str, str] = {}
     for target in evaluate_targets(results, specs, tools):
         if target.value is None:
-            value = "–"
-        elif target.unit == "×":
-            value = f"{target.value:.3f}"
+            value = "not measured"
         else:
-            value = f"{target.value:.2f} {target.unit}"
-        limit = f"≤ {target.limit:g}" + ("" if target.unit == "×" else f" {target.unit}")
-        verdict = {True: "met", False: "**missed**", None: "not measured"}[target.met]
-        rows.append([target.tool, target.says, value, limit, verdict])
-    if not rows:
+            number = (
+                f"{target.value:.3f}" if target.unit == "×" else f"{target.value:.2f} {target.unit}"
+            )
+            value = f"{number} met" if target.met else f"{number} **missed**"
+        cells.setdefault(target.says, {})[target.tool] = value
+        limits[target.says] = f"≤ {target.limit:g}" + (
+            "" if target.unit == "×" else f" {target.unit}"
+        )
+    if not cells:
         return "Not measured yet: run `make measure`.\n"
-    return _table(["tool", "what", "measured", "target", ""], rows)
+    rows = [
+        [says, limits[says], *(by_tool.get(tool, "–") for tool in tools)]
+        for says, by_tool in cells.items()
+    ]
+    return _table(["what", "target", *tools], rows)
