@@ -368,9 +368,17 @@ def no_request_lost_on_stop(ctx: ClaimContext) -> None:
     )
 
 
+# A server's log line that says something went wrong (gunicorn "[ERROR]", uvicorn "ERROR:").
+LOG_PROBLEM = re.compile(r"\[(ERROR|CRITICAL)\]|^(ERROR|CRITICAL):|Traceback", re.MULTILINE)
+
+
 def serves_hardened(ctx: ClaimContext) -> None:
     with running(ctx.built().tag, ctx.app, extra_args=HARDENED) as container:
         check_probe(container, ctx.app)
+        run(["docker", "stop", container.id], timeout=60)
+        log = container.logs()
+    problems = [line for line in log.splitlines() if LOG_PROBLEM.search(line)]
+    assert not problems, "the server logged errors under the hardened run:\n" + "\n".join(problems)
 
 
 def no_setuid_files(ctx: ClaimContext) -> None:
