@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -287,8 +288,19 @@ def cleanup(session: str | None = SESSION) -> None:
             text=True,
             check=False,
         ).stdout.split()
-        if ids:
-            subprocess.run([*rm_cmd, *sorted(set(ids))], capture_output=True, check=False)
+        remove_in_parallel(rm_cmd, sorted(set(ids)))
+
+
+def remove_in_parallel(rm_cmd: list[str], ids: list[str], chunk: int = 10) -> None:
+    """Several removals at once: the engine removes one image in about a second when it runs
+    one `docker rmi` at a time, and a test session leaves hundreds."""
+    chunks = [ids[start : start + chunk] for start in range(0, len(ids), chunk)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in pool.map(
+            lambda part: subprocess.run([*rm_cmd, *part], capture_output=True, check=False),
+            chunks,
+        ):
+            pass
 
 
 __all__ = ["BuildResult", "Container", "build", "cleanup", "start"]

@@ -452,10 +452,11 @@ def add_subject_facts(
 
 def complete_facts(campaign: Campaign, subject: Subject, progress: Progress) -> None:
     """A resumed run's subject whose rounds are done but whose facts are missing: build it
-    (from the build cache where it can) and add them."""
+    (from the build cache where it can) and add them. A subject that never built has none."""
     with prepared(subject) as context:
         record = campaign.record(subject, context)
-        if lacks_facts(record, subject):
+        built_once = any(run["status"] == "ok" for run in record["runs"])
+        if built_once and lacks_facts(record, subject):
             tag = docker.image_tag(f"facts-{subject.name}-{subject.tool}-{subject.app.name}")
             add_subject_facts(record, subject, context, docker.build(context, tag).tag, progress)
 
