@@ -56,6 +56,7 @@ MANIFEST_TYPES = ", ".join(
     ]
 )
 # `docker push` says, per layer: "<12 hex>: Pushed", "Layer already exists", "Mounted from x".
+TAG_RACE = re.compile(r"/manifests/[^:]+: 500 Internal Server Error")
 PUSHED_LINE = re.compile(r"^([0-9a-f]{12}): Pushed\s*$")
 DIGEST_LINE = re.compile(r"digest: (sha256:[0-9a-f]{64}) size: (\d+)")
 
@@ -229,16 +230,28 @@ class Repository:
         have yet. Sizes are the registry's own (compressed)."""
         reference = f"{ADDRESS}/{self.name}:{tag.rsplit(':', 1)[-1]}"
         run(["docker", "tag", tag, reference])
-        result = run(["docker", "push", reference], check=False, timeout=900)
+        pushed: set[str] = set()
+        for attempt in (1, 2):
+            result = run(["docker", "push", reference], check=False, timeout=900)
+            pushed |= {
+                m.group(1)
+                for line in result.stdout.splitlines()
+                if (m := PUSHED_LINE.match(line.strip()))
+            }
+            # The registry's file system storage writes a tag's link in place: a HEAD that
+            # races the PUT of the same tag, within one push, can read it half written and
+            # answer 500 ("invalid checksum digest format"). That one error is retried, once;
+            # layers the first attempt uploaded count, as "Pushed" there.
+            if (
+                result.returncode == 0
+                or attempt == 2
+                or not TAG_RACE.search(result.stdout + result.stderr)
+            ):
+                break
         if result.returncode != 0:
             raise PushFailed(
                 f"docker push {reference} failed", detail=tail(result.stdout + result.stderr)
             )
-        pushed = {
-            m.group(1)
-            for line in result.stdout.splitlines()
-            if (m := PUSHED_LINE.match(line.strip()))
-        }
         found = DIGEST_LINE.search(result.stdout)
         if found is None:
             raise PushFailed(
