@@ -238,10 +238,10 @@ class Repository:
                 for line in result.stdout.splitlines()
                 if (m := PUSHED_LINE.match(line.strip()))
             }
-            # The registry's file system storage writes a tag's link in place: a HEAD that
-            # races the PUT of the same tag, within one push, can read it half written and
-            # answer 500 ("invalid checksum digest format"). That one error is retried, once;
-            # layers the first attempt uploaded count, as "Pushed" there.
+            # The registry's file system storage writes a tag's link in place: a HEAD of the
+            # tag racing a PUT of it can read it half written, and the registry answers 500
+            # ("invalid checksum digest format" in its log; seen once in a CI run of hundreds
+            # of pushes). That one error is retried, once; what either attempt uploaded counts.
             if (
                 result.returncode == 0
                 or attempt == 2
