@@ -226,7 +226,7 @@ def builds_table(results: Results, lesson: str | None = None, kind: str = "lesso
         "push after a dependency change (MB)",
     ]
     if lesson is None:
-        headers.insert(0, "lesson" if kind == "lesson" else "peer")
+        headers.insert(0, kind)
     rows = []
     for build in results["builds"]:
         if build["kind"] != kind or (lesson is not None and build["lesson"] != lesson):
