@@ -336,6 +336,7 @@ class TargetResult:
     limit: float
     unit: str  # "×", "s" or "MB"
     evidence: str = ""
+    peer: str = ""  # pairwise targets: the peer this ratio is against
 
     @property
     def met(self) -> bool | None:
@@ -451,6 +452,7 @@ def evaluate_targets(
                             spec.limit,
                             "×",
                             evidence,
+                            peer["lesson"],
                         )
                     )
     return out
@@ -468,8 +470,7 @@ def missed_targets_text(results: Results, specs: Iterable[Any], tools: list[str]
         if spec.why_missed:
             parts += [spec.why_missed, ""]
         for target in missed:
-            peer = target.says[len(spec.says) + 2 :] if target.says != spec.says else ""
-            who = f"{target.tool}" + (f" against {peer}" if peer else "")
+            who = target.tool + (f" against {target.peer}" if target.peer else "")
             parts.append(f"- {who}: {target.evidence}")
         parts.append("")
     return "\n".join(parts) if parts else "Every measured target was met.\n"
