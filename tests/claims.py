@@ -17,7 +17,7 @@ import limits
 from buildlab import docker, registry
 from buildlab.errors import BuildFailed
 from buildlab.load import run_load
-from buildlab.manifest import App, Manifest, Variant
+from buildlab.manifest import App, Manifest, Shape, Variant
 from buildlab.measure import code_bytes
 from buildlab.probe import check_probe, running
 from buildlab.proc import run
@@ -29,6 +29,8 @@ from buildlab.scenarios import (
     make_dependency_file_change,
     make_install_log_verbose,
     scratch_copy,
+    shape_app,
+    shaped_project,
     use_other_app,
 )
 from buildlab.tools import TOOLS, conditional_packages, locked_versions, normalize
@@ -374,13 +376,33 @@ def no_request_lost_on_stop(ctx: ClaimContext) -> None:
 LOG_PROBLEM = re.compile(r"\[(ERROR|CRITICAL)\]|^(ERROR|CRITICAL):|Traceback", re.MULTILINE)
 
 
-def serves_hardened(ctx: ClaimContext) -> None:
-    with running(ctx.built().tag, ctx.app, extra_args=HARDENED) as container:
-        check_probe(container, ctx.app)
+def _serve_and_stop_cleanly(ctx: ClaimContext, tag: str, app: App, extra_args: list[str]) -> str:
+    """Serve the app's real request under `extra_args`, stop, and return PID 1's UID; the log
+    from start to stop must have no error."""
+    with running(tag, app, extra_args=extra_args) as container:
+        check_probe(container, app)
+        uid = run(["docker", "exec", container.id, "grep", "^Uid:", "/proc/1/status"]).stdout
         run(["docker", "stop", container.id], timeout=60)
         log = container.logs()
     problems = [line for line in log.splitlines() if LOG_PROBLEM.search(line)]
-    assert not problems, "the server logged errors under the hardened run:\n" + "\n".join(problems)
+    assert not problems, f"the server logged errors with {' '.join(extra_args)}:\n" + "\n".join(
+        problems
+    )
+    return uid.split()[1]
+
+
+def serves_hardened(ctx: ClaimContext) -> None:
+    _serve_and_stop_cleanly(ctx, ctx.built().tag, ctx.app, HARDENED)
+
+
+# What OpenShift does: a UID from a project's range, group 0, no /etc/passwd entry; here with a
+# read-only root file system and no tmpfs at all.
+ANY_UID = ["--user", "123456:0", "--read-only"]
+
+
+def serves_as_any_uid(ctx: ClaimContext) -> None:
+    uid = _serve_and_stop_cleanly(ctx, ctx.built().tag, ctx.app, ANY_UID)
+    assert uid == "123456", f"PID 1 runs as UID {uid}"
 
 
 def no_setuid_files(ctx: ClaimContext) -> None:
@@ -421,15 +443,37 @@ def bytecode_precompiled(ctx: ClaimContext) -> None:
     )
 
 
-def second_app_serves(ctx: ClaimContext) -> None:
-    others = ctx.manifest.test_apps(ctx.variant.lesson)
-    assert others, f"{ctx.variant.lesson.id} lists no test_apps"
+def _shape_serves(ctx: ClaimContext, shape: Shape) -> None:
+    app = shape_app(ctx.manifest, shape)
+    tag = ctx.tag(f"shape-{shape.name}")
+    with shaped_project(ctx.manifest, shape, ctx.variant.directory) as project:
+        try:
+            docker.build(project, tag)
+        except BuildFailed as exc:
+            raise AssertionError(f"shape {shape.name} does not build: {exc.detail}") from exc
+        for how in (HARDENED, ANY_UID):
+            _serve_and_stop_cleanly(ctx, tag, app, how)
+        make_code_change(project, app)
+        after = docker.build(project, tag)
+    reran = [step.instruction for step in after.build_steps if not step.cached]
+    runs = [step for step in reran if step.startswith("RUN")]
+    assert not runs, f"shape {shape.name}: a code-only change ran again: {runs}"
+    assert any(step.startswith("COPY . .") for step in reran), "the code change did not reach it"
+
+
+def project_shapes_serve(ctx: ClaimContext) -> None:
+    shapes, others = (
+        ctx.manifest.test_shapes(ctx.variant),
+        ctx.manifest.test_apps(ctx.variant.lesson),
+    )
+    assert shapes or others, f"{ctx.variant.lesson.id} lists no test_shapes or test_apps"
+    for shape in shapes:  # first: they are quick, and where the negative control fails
+        _shape_serves(ctx, shape)
     for other in others:
         with scratch_copy(ctx.variant) as context:
             use_other_app(context, ctx.variant, ctx.app, other)
             tag = docker.build(context, ctx.tag(other.name)).tag
-        with running(tag, other) as container:
-            check_probe(container, other)
+        _serve_and_stop_cleanly(ctx, tag, other, HARDENED)
 
 
 def cache_export_survives_prune(ctx: ClaimContext) -> None:
@@ -491,12 +535,22 @@ def _shell_form(dockerfile: Path) -> None:
     _break_cmd(dockerfile, "CMD " + " ".join(json.loads(line[len("CMD ") :])))
 
 
+def _no_pythonpath(dockerfile: Path) -> None:
+    """The project's code not on the path: a src/ layout's package cannot be imported."""
+    text = dockerfile.read_text()
+    assert 'PYTHONPATH="/app/${SOURCE_ROOT}"' in text, f"{dockerfile} sets no PYTHONPATH"
+    dockerfile.write_text(text.replace('PYTHONPATH="/app/${SOURCE_ROOT}"', 'PYTHONPATH=""'))
+
+
 # Named breaks for negative controls (lessons.toml `control.break`): each edits a Dockerfile.
 BREAKS: dict[str, Callable[[Path], None]] = {
+    # A server that never listens: it exits at once (one that sleeps would cost the check's
+    # full wait, a minute, for the same failure).
     "cmd-never-listens": lambda dockerfile: _break_cmd(
-        dockerfile, 'CMD ["python", "-c", "import time; time.sleep(3600)"]'
+        dockerfile, 'CMD ["python", "-c", "raise SystemExit(\'this server never listens\')"]'
     ),
     "shell-form-cmd": _shell_form,
+    "no-pythonpath": _no_pythonpath,
 }
 
 
@@ -519,9 +573,10 @@ CLAIM_CHECKS: dict[str, Callable[[ClaimContext], None]] = {
     "stops-gracefully": stops_gracefully,
     "no-request-lost-on-stop": no_request_lost_on_stop,
     "serves-hardened": serves_hardened,
+    "serves-as-any-uid": serves_as_any_uid,
     "no-setuid-files": no_setuid_files,
     "bytecode-precompiled": bytecode_precompiled,
-    "second-app-serves": second_app_serves,
+    "project-shapes-serve": project_shapes_serve,
     "cache-export-survives-prune": cache_export_survives_prune,
     "reproducible-digest": reproducible_digest,
 }

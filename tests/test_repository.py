@@ -40,6 +40,25 @@ def test_manifest_matches_folders(manifest: Manifest) -> None:
         assert folders == set(lesson.tools), f"{lesson.id}: tool folders != manifest"
 
 
+def test_shapes_match_folders_and_their_top_block(manifest: Manifest) -> None:
+    """Every shapes/ folder is a shape in lessons.toml and back; each is built by a production
+    lesson, and sets only values that lesson's Dockerfile has in its top block."""
+    from buildlab import topblock
+    from buildlab.paths import SHAPES_DIR
+
+    on_disk = {p.name for p in SHAPES_DIR.iterdir() if p.is_dir()}
+    assert on_disk == set(manifest.shapes), "shapes/ folders != lessons.toml [shapes]"
+    built = {name for lesson in manifest.lessons for name in lesson.test_shapes}
+    assert built == set(manifest.shapes), "a shape no lesson builds, or an unknown one"
+    for lesson in manifest.lessons:
+        for name in lesson.test_shapes:
+            shape = manifest.shapes[name]
+            assert lesson.production, f"{lesson.id} has no top block to build {name} with"
+            assert shape.app in manifest.apps, name
+            block = topblock.values((lesson.directory / shape.tool / "Dockerfile").read_text())
+            assert {key for key, _ in shape.top_block} <= set(block), name
+
+
 def test_lesson_ids_are_numbered_in_order(manifest: Manifest) -> None:
     for number, lesson in enumerate(manifest.lessons, start=1):
         assert re.fullmatch(r"\d{2}-[a-z0-9]+(-[a-z0-9]+)*", lesson.id), lesson.id
@@ -200,7 +219,11 @@ def test_workflow_actions_are_pinned_by_commit_with_the_version_in_a_comment() -
 def test_dockerfile_uses_pinned_versions(variant: Variant) -> None:
     pins = load_pins()
     text = (variant.directory / "Dockerfile").read_text()
-    bases = re.findall(r"^FROM\s+(\S+)", text, flags=re.MULTILINE)
+    defaults = dict(re.findall(r"^ARG\s+(\w+)=(\S+)", text, flags=re.MULTILINE))
+    bases = [
+        re.sub(r"\$\{(\w+)\}", lambda m: defaults.get(m.group(1), m.group(0)), base)
+        for base in re.findall(r"^FROM\s+(\S+)", text, flags=re.MULTILINE)
+    ]
     assert bases, "no FROM"
     assert bases[-1] == pins.image(variant.lesson.base), bases
     builder = pins.image(variant.lesson.builder) if variant.lesson.builder else bases[-1]
@@ -228,10 +251,25 @@ def test_lock_is_fresh_by_its_tools_own_check(folder: LockFolder) -> None:
 @pytest.mark.parametrize(
     "variant", [v for v in VARIANTS if v.lesson.production], ids=lambda v: v.name
 )
-def test_production_cmd_is_the_one_in_the_manifest(variant: Variant) -> None:
-    cmd = MANIFEST.apps[variant.lesson.app].production_cmd
-    text = (variant.directory / "Dockerfile").read_text()
-    assert re.findall(r"^CMD (.*)$", text, flags=re.MULTILINE) == [json.dumps(list(cmd))]
+def test_top_block_defaults_are_the_apps_values(variant: Variant) -> None:
+    from buildlab import topblock
+
+    values = topblock.values((variant.directory / "Dockerfile").read_text())
+    wanted = dict(MANIFEST.apps[variant.lesson.app].top_block)
+    assert {name: values.get(name) for name in wanted} == wanted
+
+
+def test_production_dockerfiles_differ_from_07_only_where_lesson_08_adds() -> None:
+    """Lesson 08 is lesson 07 plus its own lines: the same top block, the same build."""
+    from buildlab import topblock
+
+    first, second = [lesson for lesson in MANIFEST.lessons if lesson.production][:2]
+    for tool in first.tools:
+        old = (first.directory / tool / "Dockerfile").read_text()
+        new = (second.directory / tool / "Dockerfile").read_text()
+        assert topblock.values(old) == topblock.values(new), tool
+        missing = set(old.splitlines()) - set(new.splitlines())
+        assert all(line.startswith("# Lesson 07") for line in missing), (tool, missing)
 
 
 def test_other_apps_have_a_manifest_and_lock_per_tool(manifest: Manifest) -> None:
@@ -569,21 +607,30 @@ def test_pre_commit_hooks_run_commands_that_exist() -> None:
             assert entry[1] in _cli_commands(), entry
 
 
-def test_another_app_keeps_the_dockerfiles_cmd_form(manifest: Manifest) -> None:
-    """A peer starting its venv's gunicorn keeps doing so for the heavy app; an app on another
-    server gets its own production CMD."""
+def test_another_app_changes_only_what_a_reader_would_edit(manifest: Manifest) -> None:
+    """Lesson 07 with another app: only its top block changes, to the app's values. A peer
+    starting its venv's gunicorn keeps doing so for the heavy app."""
+    from buildlab import topblock
     from buildlab.measure import prepared, select_subjects
 
+    lesson = manifest.lesson("07")
+    dockerfile = (lesson.directory / "uv" / "Dockerfile").read_text()
     chosen = select_subjects(
         manifest, lessons=["07"], tools=["uv"], apps=None, peers=None
     ) + select_subjects(manifest, lessons=None, tools=None, apps=None, peers=["pipenv-docs"])
-    cmds = {}
+    texts = {}
     for subject in chosen:
         with prepared(subject) as context:
-            text = (context / "Dockerfile").read_text()
-        (cmd,) = [line for line in text.splitlines() if line.startswith("CMD ")]
-        cmds[(subject.name, subject.app.name)] = json.loads(cmd[len("CMD ") :])
-    assert cmds[("pipenv-docs", "reports")][0] == "./.venv/bin/gunicorn"
-    assert cmds[("pipenv-docs", "reports")][-1] == "report_service:app"
-    assert cmds[("07-production", "fastapi")] == list(manifest.apps["fastapi"].production_cmd)
-    assert cmds[("07-production", "reports")] == list(manifest.apps["reports"].production_cmd)
+            texts[(subject.name, subject.app.name)] = (context / "Dockerfile").read_text()
+    for name in ("fastapi", "reports"):
+        text = texts[(lesson.id, name)]
+        assert topblock.outside(text) == topblock.outside(dockerfile), name
+        values = topblock.values(text)
+        assert {k: values[k] for k, _ in manifest.apps[name].top_block} == dict(
+            manifest.apps[name].top_block
+        )
+    (cmd,) = [
+        line for line in texts[("pipenv-docs", "reports")].splitlines() if line.startswith("CMD ")
+    ]
+    assert json.loads(cmd[len("CMD ") :])[0] == "./.venv/bin/gunicorn"
+    assert json.loads(cmd[len("CMD ") :])[-1] == "report_service:app"

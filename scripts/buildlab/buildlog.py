@@ -66,8 +66,9 @@ def find_step(steps: list[Step], needle: str) -> Step:
 
 
 def first_step(steps: list[Step], needle: str) -> Step:
-    """The first instruction whose text contains `needle` (a ValueError when none does)."""
-    found = [s for s in instructions(steps) if needle in s.instruction]
+    """The first instruction whose text matches `needle`, a regular expression (a ValueError
+    when none does)."""
+    found = [s for s in instructions(steps) if re.search(needle, s.instruction)]
     if not found:
         names = "; ".join(s.instruction for s in instructions(steps))
         raise ValueError(f"no build step contains {needle!r} (steps: {names})")

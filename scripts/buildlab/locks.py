@@ -36,33 +36,54 @@ def _groups(folders: list[LockFolder]) -> dict[tuple[str, str], list[LockFolder]
     for folder in folders:
         tool = TOOLS[folder.tool]
         digest = hashlib.sha256(f"{folder.tool} hashed={folder.hashed}".encode())
-        for path in (*(folder.directory / n for n in tool.manifest_files), lock_path(folder)):
+        if folder.lock_command:  # a shape's own locks: never shared with another folder
+            digest.update(str(folder.directory).encode())
+        for path in (*(folder.directory / n for n in tool.manifest_files), *lock_paths(folder)):
             digest.update(path.read_bytes() if path.exists() else b"")
         groups[(load_pins().image(folder.image_key), digest.hexdigest())].append(folder)
     return groups
 
 
 def lock_path(folder: LockFolder) -> Path:
-    return folder.directory / folder.lock_subdir / TOOLS[folder.tool].lock_file
+    """The folder's lock (the first, for a shape with several)."""
+    return lock_paths(folder)[0]
 
 
-def _in_image(image: str, folder: LockFolder, command: str, *, drop_lock: bool = False) -> bytes:
-    """Run the pinned tool in `image` on a copy of the folder; return the lock after."""
+def lock_paths(folder: LockFolder) -> list[Path]:
+    if folder.lock_files:
+        return [folder.directory / name for name in folder.lock_files]
+    return [folder.directory / folder.lock_subdir / TOOLS[folder.tool].lock_file]
+
+
+def _lock_names(folder: LockFolder) -> list[str]:
+    """The lock files' names inside the work copy (the folder's root but for a shape's own)."""
+    return list(folder.lock_files) or [TOOLS[folder.tool].lock_file]
+
+
+def _in_image(
+    image: str, folder: LockFolder, command: str, *, drop_lock: bool = False
+) -> list[bytes]:
+    """Run the pinned tool in `image` on a copy of the folder; return the locks after."""
     tool = TOOLS[folder.tool]
     with scratch_dir(folder.directory) as work:
-        lock = work / tool.lock_file
+        locks = [work / name for name in _lock_names(folder)]
         if folder.lock_subdir:
-            lock.unlink(missing_ok=True)
+            locks[0].unlink(missing_ok=True)
             if lock_path(folder).exists():
-                shutil.copy2(lock_path(folder), lock)
+                shutil.copy2(lock_path(folder), locks[0])
         if drop_lock:
-            lock.unlink(missing_ok=True)
+            for lock in locks:
+                lock.unlink(missing_ok=True)
         version = load_pins().tool(tool.package)
         script = (
             f"pip install --quiet --root-user-action=ignore {tool.package}=={version} && {command}"
         )
         run_container(image, ["sh", "-c", script], mount=work, env=TOOL_ENV, timeout=1800)
-        return lock.read_bytes()
+        return [lock.read_bytes() for lock in locks]
+
+
+def _lock_command(folder: LockFolder) -> str:
+    return folder.lock_command or TOOLS[folder.tool].lock(hashed=folder.hashed)
 
 
 def relock(folders: list[LockFolder], *, upgrade: bool, say: Callable[[str], None] = print) -> None:
@@ -70,11 +91,11 @@ def relock(folders: list[LockFolder], *, upgrade: bool, say: Callable[[str], Non
     for (image, _), members in _groups(folders).items():
         tool = TOOLS[members[0].tool]
         say(f"relock: {tool.name} in {image} for {', '.join(m.name for m in members)}")
-        command = tool.lock(hashed=members[0].hashed)
-        lock = _in_image(image, members[0], command, drop_lock=upgrade)
+        locks = _in_image(image, members[0], _lock_command(members[0]), drop_lock=upgrade)
         for member in members:
-            lock_path(member).parent.mkdir(parents=True, exist_ok=True)
-            lock_path(member).write_bytes(lock)
+            for path, lock in zip(lock_paths(member), locks, strict=True):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(lock)
 
 
 def stale_locks(folders: list[LockFolder], *, in_image: bool) -> list[str]:
@@ -89,8 +110,18 @@ def stale_locks(folders: list[LockFolder], *, in_image: bool) -> list[str]:
         require_engine()
     for (image, _), members in _groups(chosen).items():
         tool = TOOLS[members[0].tool]
-        if not lock_path(members[0]).exists():
-            problems += [f"{m.name}: no {tool.lock_file}" for m in members]
+        missing = [path.name for path in lock_paths(members[0]) if not path.exists()]
+        if missing:
+            problems += [f"{m.name}: no {', '.join(missing)}" for m in members]
+            continue
+        if members[0].lock_command:  # a shape's own locks: locked again, they must not change
+            again = _in_image(image, members[0], members[0].lock_command)
+            changed = [
+                path.name
+                for path, lock in zip(lock_paths(members[0]), again, strict=True)
+                if path.read_bytes() != lock
+            ]
+            problems += [f"{m.name}: {', '.join(changed)} stale" for m in members if changed]
             continue
         check = tool.check(hashed=members[0].hashed)
         try:

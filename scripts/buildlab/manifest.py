@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from buildlab.errors import BuildlabError, UsageError
-from buildlab.paths import APPS_DIR, LESSONS_DIR, MANIFEST_FILE, PEERS_DIR
+from buildlab.paths import APPS_DIR, LESSONS_DIR, MANIFEST_FILE, PEERS_DIR, SHAPES_DIR
 
 FORMAT_VERSION = 2
 
@@ -36,7 +36,9 @@ class App:
     health_path: str
     probe: Probe
     code_file: str
-    production_cmd: tuple[str, ...]  # the exec-form CMD of the production lessons
+    production_cmd: tuple[str, ...]  # its server as an exec-form CMD (peers' Dockerfiles)
+    # Its values for the production lessons' "Your project" block (topblock.py), as pairs.
+    top_block: tuple[tuple[str, str], ...] = ()
 
     @property
     def source_dir(self) -> Path:
@@ -46,6 +48,28 @@ class App:
         """Where this app keeps its manifest and lock for one tool (apps other than the
         primary one, which `buildlab sync` copies into the lesson folders)."""
         return self.source_dir / "manifests" / tool
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A project layout real projects have (shapes/NAME: its manifest and locks, no code),
+    built by a production lesson of its tool with only the "Your project" block set."""
+
+    name: str
+    says: str
+    tool: str
+    app: str  # the sample app whose package goes under the block's SOURCE_ROOT
+    top_block: tuple[tuple[str, str], ...]
+    lock_command: str = ""  # when its locks are not the tool's usual one file
+    lock_files: tuple[str, ...] = ()
+
+    @property
+    def directory(self) -> Path:
+        return SHAPES_DIR / self.name
+
+    @property
+    def source_root(self) -> str:
+        return dict(self.top_block).get("SOURCE_ROOT", ".")
 
 
 @dataclass(frozen=True)
@@ -76,8 +100,9 @@ class Lesson:
     claims: tuple[str, ...]
     hashed_locks: bool = False  # pip-compile --generate-hashes from this lesson on
     builder: str | None = None  # image key of the builder stage (multi-stage lessons)
-    production: bool = False  # its CMD is the app's production_cmd
+    production: bool = False  # it has the "Your project" block (the app's top_block)
     test_apps: tuple[str, ...] = ()  # other apps the claim tests build with it
+    test_shapes: tuple[str, ...] = ()  # project shapes the claim tests build with it
     measure_apps: tuple[str, ...] = ()  # other apps `buildlab measure` builds it with
 
     @property
@@ -168,6 +193,9 @@ class LockFolder:
     image_key: str
     hashed: bool
     lock_subdir: str = ""
+    # A project shape's own way to lock: a command, and the lock files it writes.
+    lock_command: str = ""
+    lock_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -181,6 +209,7 @@ class Manifest:
     variations: dict[str, Variation]
     targets: tuple[TargetSpec, ...]
     peer_apps: tuple[str, ...]  # the apps `buildlab measure` builds each peer with
+    shapes: dict[str, Shape]
 
     def lesson(self, name: str) -> Lesson:
         """Find a lesson by id ("02-dependencies-first"), number ("02", "2") or slug."""
@@ -221,6 +250,11 @@ class Manifest:
     def test_apps(self, lesson: Lesson) -> list[App]:
         return [self.apps[name] for name in lesson.test_apps]
 
+    def test_shapes(self, variant: Variant) -> list[Shape]:
+        """The project shapes a variant's claim tests build: its lesson's, in its tool."""
+        chosen = (self.shapes[name] for name in variant.lesson.test_shapes)
+        return [shape for shape in chosen if shape.tool == variant.tool]
+
     def lock_folders(self, variants: list[Variant]) -> list[LockFolder]:
         """Each variant's lock, plus the locks of the other apps its lesson builds (tests or
         measure), in the lesson's lock style."""
@@ -245,6 +279,21 @@ class Manifest:
                 folders.append(
                     LockFolder(
                         label, v.tool, app.manifests_dir(v.tool), v.lesson.base, style, subdir
+                    )
+                )
+            for shape in self.test_shapes(v):
+                if (shape.name, v.tool, True) in seen:
+                    continue
+                seen.add((shape.name, v.tool, True))
+                folders.append(
+                    LockFolder(
+                        f"shapes/{shape.name}",
+                        v.tool,
+                        shape.directory,
+                        v.lesson.base,
+                        True,
+                        lock_command=shape.lock_command,
+                        lock_files=shape.lock_files,
                     )
                 )
         return folders
@@ -293,6 +342,7 @@ def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
             probe=Probe(**spec["probe"]),
             code_file=spec["code_file"],
             production_cmd=tuple(spec["production_cmd"]),
+            top_block=tuple(spec.get("top_block", {}).items()),
         )
         for name, spec in data["apps"].items()
     }
@@ -323,6 +373,7 @@ def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
             builder=spec.get("builder"),
             production=bool(spec.get("production", False)),
             test_apps=tuple(spec.get("test_apps", ())),
+            test_shapes=tuple(spec.get("test_shapes", ())),
             measure_apps=tuple(spec.get("measure_apps", ())),
         )
         for spec in data["lessons"]
@@ -339,6 +390,18 @@ def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
             add_after_code=spec["add_after_code"],
         )
         for name, spec in data.get("variations", {}).items()
+    }
+    shapes = {
+        name: Shape(
+            name=name,
+            says=spec["says"],
+            tool=spec["tool"],
+            app=spec["app"],
+            top_block=tuple(spec.get("top_block", {}).items()),
+            lock_command=spec.get("lock_command", ""),
+            lock_files=tuple(spec.get("lock_files", ())),
+        )
+        for name, spec in data.get("shapes", {}).items()
     }
     targets = []
     for spec in data.get("targets", []):
@@ -368,4 +431,5 @@ def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
         variations,
         tuple(targets),
         tuple(data.get("peer_apps", [primary])),
+        shapes,
     )

@@ -8,6 +8,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LESSONS_DIR = ROOT / "lessons"
 APPS_DIR = ROOT / "apps"
 PEERS_DIR = ROOT / "peers"
+SHAPES_DIR = ROOT / "shapes"
 MANIFEST_FILE = ROOT / "lessons.toml"
 PINS_FILE = ROOT / "pins.toml"
 STATE_DIR = ROOT / ".buildlab"  # git-ignored: logs, downloaded wheels, scratch space

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import secrets
@@ -11,9 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from buildlab import buildlog, docker
+from buildlab import buildlog, docker, topblock
 from buildlab.errors import BuildlabError
-from buildlab.manifest import App, Peer, Variant
+from buildlab.manifest import App, Manifest, Peer, Shape, Variant
 from buildlab.tools import TOOLS
 
 IGNORED_IN_COPY = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache")
@@ -73,15 +74,15 @@ def make_install_log_verbose(context: Path, variant: Variant) -> None:
     if not flag:
         return
     dockerfile = context / "Dockerfile"
-    needle = TOOLS[variant.tool].install_pattern
+    needle = re.compile(TOOLS[variant.tool].install_pattern)
     lines = dockerfile.read_text().splitlines(keepends=True)
     for number, line in enumerate(lines):
-        if needle in line and not line.lstrip().startswith("#"):
-            lines[number] = line.replace(needle, needle + flag, 1)
+        if needle.search(line) and not line.lstrip().startswith("#"):
+            lines[number] = needle.sub(lambda match: match.group(0) + flag, line, count=1)
             dockerfile.write_text("".join(lines))
             return
     raise BuildlabError(
-        f"{variant.name}: no instruction in the Dockerfile has '{needle}' "
+        f"{variant.name}: no instruction in the Dockerfile matches '{needle.pattern}' "
         "(the tool's install_pattern)"
     )
 
@@ -92,10 +93,10 @@ CMD_LINE = re.compile(r"^CMD .*$", flags=re.MULTILINE)
 def use_other_app(context: Path, variant: Variant, first: App, other: App) -> None:
     """Turn a copy of a lesson folder into the same lesson for another app: its package,
     manifest and lock (from apps/NAME/manifests/TOOL, in the lesson's lock style). In the
-    Dockerfile, every instruction that names the first app's package names the other's (the
-    CMD's `module:app`, a peer's COPY of the package); where the other app runs on another
-    server (uvicorn, not gunicorn), the CMD becomes its production CMD. Nothing else changes:
-    that is the point of a copy-paste reference."""
+    Dockerfile only what a reader would edit changes: in a production lesson, the values of
+    its "Your project" block (topblock.py); elsewhere (earlier lessons, peers), every
+    instruction that names the first app's package names the other's, and where the other app
+    runs on another server (uvicorn, not gunicorn) the CMD becomes its production CMD."""
     tool = TOOLS[variant.tool]
     for folder in (first.package, "tests"):
         shutil.rmtree(context / folder, ignore_errors=True)
@@ -114,6 +115,9 @@ def use_other_app(context: Path, variant: Variant, first: App, other: App) -> No
     shutil.copy2(lock, context / tool.lock_file)
     dockerfile = context / "Dockerfile"
     text = dockerfile.read_text()
+    if topblock.has_top_block(text):
+        dockerfile.write_text(topblock.with_values(text, dict(other.top_block)))
+        return
     if len(CMD_LINE.findall(text)) != 1:
         raise BuildlabError(f"{dockerfile} needs exactly one CMD line to swap in {other.name}'s")
     if other.production_cmd[0] != first.production_cmd[0]:
@@ -125,6 +129,32 @@ def use_other_app(context: Path, variant: Variant, first: App, other: App) -> No
         for line in text.splitlines(keepends=True)
     ]
     dockerfile.write_text("".join(lines))
+
+
+def shape_app(manifest: Manifest, shape: Shape) -> App:
+    """The shape's sample app as the shape serves it: its port, its code under SOURCE_ROOT."""
+    app = manifest.apps[shape.app]
+    port = int(dict(shape.top_block).get("PORT", app.port))
+    root = shape.source_root
+    code_file = app.code_file if root == "." else f"{root}/{app.code_file}"
+    return dataclasses.replace(app, port=port, code_file=code_file)
+
+
+@contextmanager
+def shaped_project(manifest: Manifest, shape: Shape, lesson_folder: Path) -> Iterator[Path]:
+    """A temporary project of the shape: its files, its app's package under SOURCE_ROOT, and
+    the lesson folder's Dockerfile and .dockerignore with only the top block set."""
+    app = manifest.apps[shape.app]
+    with scratch_dir(shape.directory) as project:
+        shutil.copytree(
+            app.source_dir / app.package,
+            project / shape.source_root / app.package,
+            ignore=IGNORED_IN_COPY,
+        )
+        shutil.copy2(lesson_folder / ".dockerignore", project / ".dockerignore")
+        text = (lesson_folder / "Dockerfile").read_text()
+        (project / "Dockerfile").write_text(topblock.with_values(text, dict(shape.top_block)))
+        yield project
 
 
 def use_peer_dockerfile(context: Path, peer: Peer) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from buildlab.manifest import load_manifest
-from buildlab.paths import LESSONS_DIR, PEERS_DIR, ROOT
+from buildlab.paths import LESSONS_DIR, PEERS_DIR, ROOT, SHAPES_DIR
 
 SKIP_PARTS = {"__pycache__", ".venv", ".pytest_cache", ".ruff_cache"}
 EXTRA_FILES = [".github/workflows/ci.yml"]  # linked from lesson 08
@@ -25,6 +25,7 @@ def _site_sources() -> list[Path]:
         *(ROOT / "docs").rglob("*"),
         *LESSONS_DIR.rglob("*"),
         *PEERS_DIR.rglob("*"),
+        *SHAPES_DIR.rglob("*"),
         *(ROOT / name for name in EXTRA_FILES),
     ]
     return sorted(
@@ -43,6 +44,7 @@ def on_config(config: Any) -> Any:
         {"Lessons": lessons},
         {"Results": "docs/results.md"},
         {"Peers": "peers/README.md"},
+        {"Project shapes": "shapes/README.md"},
         {"The test engine": "docs/test-engine.md"},
     ]
     return config

@@ -20,8 +20,9 @@ class Tool:
     # refuses an interpreter older than requires-python), so it runs in the base image too.
     check_command: str
     check_in_image: bool
-    # Text of the RUN instruction that installs the dependencies, in every lesson: the first
-    # RUN that contains it is the dependency step (the claim tests find it in BuildKit's log).
+    # A regular expression for the RUN instruction that installs the dependencies, in every
+    # lesson: the first RUN it matches is the dependency step (the claim tests find it in
+    # BuildKit's log).
     install_pattern: str
     # The file a "dependency-file change" edits: it invalidates the dependency layer while the
     # lock stays valid (a comment added to it).
@@ -70,7 +71,8 @@ TOOLS: dict[str, Tool] = {
                 "diff -u /tmp/committed.txt requirements.txt"
             ),
             check_in_image=True,
-            install_pattern="-r requirements.txt",
+            # `pip install ... -r LOCK` (BuildKit's log shows a build argument's value).
+            install_pattern=r"\binstall\b[^&|\n]*\s-r\s",
             dependency_edit_file="requirements.txt",
             # Lessons 03-04: `pip check`; lessons 05-08 ask pip, offline, for what
             # pyproject.toml declares on top of the installed lock.
