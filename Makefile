@@ -1,6 +1,6 @@
 # Thin on purpose: every target runs one script or one buildlab command. Logic lives in
 # scripts/cli (a small typed package); scripts/bootstrap creates .venv from pins.toml.
-.PHONY: help demo measure site check test doctor list sync relock check-locks docs lint clean
+.PHONY: help demo measure site check test doctor list sync relock check-locks docs lint clean adopt
 
 help:          ## This list (a bare `make` prints it and installs nothing)
 	@grep -E '^[a-z-]+: +##' $(MAKEFILE_LIST) | sed -E 's/: +## /\t/' | expand -t 16
@@ -40,6 +40,9 @@ lint:          ## hadolint on every lesson Dockerfile
 
 clean:         ## Remove every container and image buildlab labelled; empty the local registry
 	scripts/cli clean
+
+adopt:         ## Lesson 07 in your project, proven there: make adopt PROJECT=path/to/project
+	scripts/cli adopt "$(PROJECT)"
 
 docs:          ## Regenerate the generated blocks (diffs, claims, results) and the charts
 	scripts/cli docs

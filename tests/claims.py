@@ -19,7 +19,7 @@ from buildlab.errors import BuildFailed
 from buildlab.load import run_load
 from buildlab.manifest import App, Manifest, Shape, Variant
 from buildlab.measure import code_bytes
-from buildlab.probe import check_probe, running
+from buildlab.probe import ANY_UID, HARDENED, check_probe, running
 from buildlab.proc import run
 from buildlab.scenarios import (
     add_dependency,
@@ -36,15 +36,6 @@ from buildlab.scenarios import (
 from buildlab.tools import TOOLS, conditional_packages, locked_versions, normalize
 
 COMPILERS = ("gcc", "cc", "c++", "g++", "clang", "make")
-HARDENED = [
-    "--read-only",
-    "--tmpfs",
-    "/tmp",
-    "--cap-drop",
-    "ALL",
-    "--security-opt",
-    "no-new-privileges",
-]
 # Installed distributions of the image's Python (the venv's, when it is first on PATH).
 LIST_DISTRIBUTIONS = (
     "import importlib.metadata as m, json; print(json.dumps(sorted("
@@ -398,11 +389,6 @@ def _serve_and_stop_cleanly(tag: str, app: App, extra_args: list[str]) -> str:
 
 def serves_hardened(ctx: ClaimContext) -> None:
     _serve_and_stop_cleanly(ctx.built().tag, ctx.app, HARDENED)
-
-
-# What OpenShift does: a UID from a project's range, group 0, no /etc/passwd entry; here with a
-# read-only root file system and no tmpfs at all.
-ANY_UID = ["--user", "123456:0", "--read-only"]
 
 
 def serves_as_any_uid(ctx: ClaimContext) -> None:

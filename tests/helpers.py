@@ -29,3 +29,20 @@ def break_dockerfile(dockerfile: Path) -> None:
     dockerfile.write_text(
         dockerfile.read_text().replace("\nWORKDIR", f"\n{FAILING_STEP}\nWORKDIR", 1)
     )
+
+
+PROJECTS = Path(__file__).parent / "projects"
+
+
+def single_module_project(target: Path) -> Path:
+    """tests/projects/single-module copied to `target`, with its lock: the Flask app's hashed
+    pip-tools lock of lesson 07 (made by `buildlab relock`), which pins all that
+    requirements.in asks for."""
+    import shutil
+
+    from buildlab.manifest import load_manifest
+
+    lesson = next(lesson for lesson in load_manifest().lessons if lesson.production)
+    shutil.copytree(PROJECTS / "single-module", target)
+    shutil.copy2(lesson.directory / "pip-tools" / "requirements.txt", target / "requirements.txt")
+    return target

@@ -634,3 +634,86 @@ def test_another_app_changes_only_what_a_reader_would_edit(manifest: Manifest) -
     ]
     assert json.loads(cmd[len("CMD ") :])[0] == "./.venv/bin/gunicorn"
     assert json.loads(cmd[len("CMD ") :])[-1] == "report_service:app"
+
+
+@pytest.mark.parametrize("name", sorted(MANIFEST.shapes))
+def test_adopt_guesses_every_value_of_a_shapes_top_block(name: str, tmp_path: Path) -> None:
+    """`buildlab adopt` reads a shape and finds the values the manifest gives its block (the
+    port, which no file says, is passed as --port)."""
+    from buildlab.adopt import detect
+    from buildlab.scenarios import shaped_project
+
+    shape = MANIFEST.shapes[name]
+    block = dict(shape.top_block)
+    with shaped_project(MANIFEST, shape, MANIFEST.lesson("07").directory / shape.tool) as project:
+        (project / "Dockerfile").unlink()
+        port = int(block["PORT"]) if "PORT" in block else None
+        guess = detect(MANIFEST, project, port=port)
+    assert guess.tool == shape.tool
+    assert {key: guess.values.get(key) for key in block} == block, guess.how
+
+
+def test_adopt_guesses_a_project_unlike_any_lesson(tmp_path: Path) -> None:
+    from buildlab.adopt import detect
+    from helpers import single_module_project
+
+    project = single_module_project(tmp_path / "service")
+    guess = detect(MANIFEST, project)
+    assert guess.tool == "pip-tools"
+    assert guess.values["APP"] == "service:app"
+    assert guess.values["HEALTH_PATH"] == "/healthz"
+    assert guess.values["LOCK"] == "requirements.txt"
+    assert guess.values["LOCK_SOURCE"] == "requirements.in"
+    assert guess.values["SOURCE_ROOT"] == "."
+
+
+def _adopt_fails(tmp_path: Path, project: Path, *flags: str) -> str:
+    """Run `buildlab adopt` where it must refuse: one line, a non-zero exit, nothing written."""
+    from helpers import run_cli
+
+    before = sorted(p.name for p in project.iterdir()) if project.is_dir() else []
+    result = run_cli("adopt", str(project), "--no-build", *flags)
+    assert result.returncode != 0, result.stdout
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("buildlab: "), result.stderr
+    after = sorted(p.name for p in project.iterdir()) if project.is_dir() else []
+    assert after == before, "adopt wrote files although it refused"
+    return lines[0]
+
+
+def test_adopt_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
+    from helpers import single_module_project
+
+    assert "is not a project folder" in _adopt_fails(tmp_path, tmp_path / "nowhere")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "app.py").write_text("app = object()\n")
+    assert "no lock file" in _adopt_fails(tmp_path, empty)
+
+    project = single_module_project(tmp_path / "service")
+    assert "already has Dockerfile" in _adopt_fails(tmp_path, project)
+    (project / "Dockerfile").unlink()
+    (project / "uv.lock").write_text("version = 1\n")
+    assert "say which with --tool" in _adopt_fails(tmp_path, project)
+    (project / "uv.lock").unlink()
+    (project / "service.py").rename(project / "service.txt")
+    assert "pass --app module:object" in _adopt_fails(tmp_path, project)
+
+
+def test_adopt_writes_only_the_top_block(tmp_path: Path) -> None:
+    from buildlab import topblock
+    from helpers import run_cli, single_module_project
+
+    project = single_module_project(tmp_path / "service")
+    (project / "Dockerfile").unlink()
+    result = run_cli("adopt", str(project), "--no-build", "--port", "8080")
+    assert result.returncode == 0, result.stderr
+    written = (project / "Dockerfile").read_text()
+    lesson = (MANIFEST.lesson("07").directory / "pip-tools" / "Dockerfile").read_text()
+    assert topblock.outside(written).splitlines()[1:] == topblock.outside(lesson).splitlines()[1:]
+    assert topblock.values(written)["PORT"] == "8080"
+    assert (project / ".dockerignore").read_text() == (
+        MANIFEST.lesson("07").directory / "pip-tools" / ".dockerignore"
+    ).read_text()

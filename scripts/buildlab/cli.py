@@ -103,6 +103,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_clean)
 
+    p = sub.add_parser(
+        "adopt",
+        help="write lesson 07's Dockerfile into your project (tool, layout, app guessed), "
+        "then build, run and measure it",
+    )
+    p.add_argument("project", type=Path, help="the project's folder (where its lock file is)")
+    p.add_argument("--tool", help="pip-tools, pipenv, poetry or uv (when it has several locks)")
+    p.add_argument("--app", help="the app object, module:object (e.g. mypackage.main:app)")
+    p.add_argument(
+        "--server", help='the server command (e.g. "uvicorn --timeout-graceful-shutdown 8")'
+    )
+    p.add_argument("--port", type=int, help="the port the server listens on (default 8000)")
+    p.add_argument("--health", help="a path that answers 200 when the app is up")
+    p.add_argument("--python", help="the Python version of both stages (e.g. 3.13)")
+    p.add_argument(
+        "--lock", help="pip-tools: the lock the image installs (e.g. requirements/prod.txt)"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="replace an existing Dockerfile and .dockerignore"
+    )
+    p.add_argument("--no-build", action="store_true", help="only write the files")
+    p.set_defaults(func=_adopt)
+
     p = sub.add_parser("measure", help="the build-behaviour benchmark: results JSON, table, charts")
     p.add_argument(
         "--lesson",
@@ -284,6 +307,24 @@ def _clean(_: argparse.Namespace) -> None:
     docker.cleanup(session=None)
     registry.empty()
     print("clean: removed every container and image labelled buildlab=1; emptied the registry")
+
+
+def _adopt(args: argparse.Namespace) -> None:
+    from buildlab.adopt import adopt
+
+    adopt(
+        load_manifest(),
+        args.project,
+        force=args.force,
+        build=not args.no_build,
+        tool=args.tool,
+        app=args.app,
+        server=args.server,
+        port=args.port,
+        health=args.health,
+        python=args.python,
+        lock=args.lock,
+    )
 
 
 def _measure(args: argparse.Namespace) -> None:

@@ -10,6 +10,21 @@ from buildlab import docker
 from buildlab.errors import ContainerFailed
 from buildlab.manifest import App, Manifest, Variant
 
+# How the claim tests and `buildlab adopt` run an image the way production does: a read-only
+# root file system with only a tmpfs /tmp, no capabilities, no privilege gain ...
+HARDENED = [
+    "--read-only",
+    "--tmpfs",
+    "/tmp",
+    "--cap-drop",
+    "ALL",
+    "--security-opt",
+    "no-new-privileges",
+]
+# ... and what OpenShift does: a UID from a project's range, group 0, no /etc/passwd entry;
+# here with a read-only root file system and no tmpfs at all.
+ANY_UID = ["--user", "123456:0", "--read-only"]
+
 
 @contextmanager
 def running(

@@ -1,0 +1,89 @@
+"""Docker tier: `buildlab adopt` on projects laid out unlike the lessons, for real.
+
+It writes lesson 07 into the project, builds it, serves it hardened and as an arbitrary UID,
+rebuilds after a code change and pushes to the local registry; a project that had a Dockerfile
+gets that one measured beside it. A failing build says its failing step and leaves nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from buildlab.manifest import load_manifest
+from buildlab.scenarios import shaped_project
+from helpers import run_cli, single_module_project
+
+pytestmark = pytest.mark.docker
+MANIFEST = load_manifest()
+
+
+def _labelled(session: str) -> list[str]:
+    found = []
+    for cmd in (["docker", "ps", "--all", "--quiet"], ["docker", "images", "--quiet"]):
+        found += subprocess.run(
+            [*cmd, "--filter", f"label=buildlab.session={session}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    return found
+
+
+def _adopt(project: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    session = f"adopt{os.getpid()}{project.name}"
+    result = run_cli(
+        "adopt",
+        str(project),
+        *flags,
+        env={"BUILDLAB_SESSION": session, "TMPDIR": str(project.parent)},
+        timeout=1200,
+    )
+    assert _labelled(session) == [], "adopt left containers or images behind"
+    leftovers = [p.name for p in project.parent.iterdir() if p.name.startswith("buildlab-")]
+    assert leftovers == [], f"adopt left temporary folders: {leftovers}"
+    return result
+
+
+def test_adopt_a_project_with_its_own_dockerfile_side_by_side(tmp_path: Path) -> None:
+    project = single_module_project(tmp_path / "service")
+    result = _adopt(project, "--force")
+    assert result.returncode == 0, result.stderr
+    print(result.stdout)
+    table = result.stdout[result.stdout.index("| |") :]
+    assert "| lesson 07 (written) | your Dockerfile (before) |" in table
+    assert "| serves read-only, no capabilities | yes |" in table
+    assert "| serves as UID 123456:0, read-only | yes |" in table
+    assert "APP=service:app" in result.stdout
+    assert "HEALTH_PATH=/healthz" in result.stdout
+
+
+def test_adopt_a_sample_shape(tmp_path: Path) -> None:
+    shape = MANIFEST.shapes["uv-src-layout"]
+    with shaped_project(MANIFEST, shape, MANIFEST.lesson("07").directory / shape.tool) as made:
+        project = tmp_path / "invoice-api"
+        made.rename(project)
+    (project / "Dockerfile").unlink()
+    (project / ".dockerignore").unlink()
+    result = _adopt(project)
+    assert result.returncode == 0, result.stderr
+    print(result.stdout)
+    assert "SOURCE_ROOT=src" in result.stdout
+    assert "| serves as UID 123456:0, read-only | yes |" in result.stdout
+
+
+def test_adopt_a_stale_lock_fails_with_the_tools_message(tmp_path: Path) -> None:
+    project = single_module_project(tmp_path / "service")
+    (project / "Dockerfile").unlink()
+    with (project / "requirements.in").open("a") as handle:
+        handle.write("rich\n")  # declared, never locked
+    result = _adopt(project)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    print(result.stderr)
+    assert result.stderr.startswith("buildlab: docker build failed")
+    assert "failed step:" in result.stderr
+    assert "rich" in result.stderr
