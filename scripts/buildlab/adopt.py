@@ -23,6 +23,7 @@ from pathlib import Path
 from buildlab import docker, registry, topblock
 from buildlab.errors import BuildFailed, BuildlabError, ContainerFailed, UsageError
 from buildlab.manifest import Manifest
+from buildlab.measure import uncompressed_size
 from buildlab.probe import ANY_UID, HARDENED
 
 TOOL_LOCKS = {"uv": "uv.lock", "poetry": "poetry.lock", "pipenv": "Pipfile.lock"}
@@ -341,11 +342,15 @@ def prove(
             cold = docker.build(work, tag, extra_args=["--no-cache"])
         except BuildFailed as exc:
             if strict:
-                raise
+                raise BuildFailed(
+                    f"the Dockerfile written to {project} does not build (fix the project or "
+                    "the top block, then run adopt again with --force)",
+                    detail=exc.detail,
+                ) from exc
             figures.serves["it builds"] = f"no ({exc.message})"
             return figures
         figures.cold_s = cold.seconds
-        figures.size_mb = docker.image_size(tag) / 1e6
+        figures.size_mb = uncompressed_size(tag) / 1e6
         for label, args in (
             ("read-only, no capabilities", HARDENED),
             ("as UID 123456:0, read-only", ANY_UID),
