@@ -20,6 +20,7 @@ from buildlab.engine import engine_answers
 from buildlab.errors import BuildFailed, BuildlabError, CommandFailed, ContainerFailed
 from buildlab.locks import stale_locks
 from buildlab.manifest import Claim, LockFolder, Variant, load_manifest
+from buildlab.pins import load_pins
 from buildlab.scenarios import add_dependency, scratch_copy
 from buildlab.tools import TOOLS
 from claims import CLAIM_CHECKS, CONTROL_FAILURES, ClaimContext
@@ -84,6 +85,19 @@ def test_claim_check_fails_on_its_negative_control(
         + (f" ({claim.control.breaks})" if claim.control.breaks else "")
         + f": {str(failure.value).splitlines()[0][:120]}"
     )
+
+
+@pytest.mark.parametrize("key", sorted(load_pins().images))
+def test_base_image_has_every_package_of_the_official_image(key: str, engine: None) -> None:
+    """A stand-in (or the real image) has every Debian package docker-library/repo-info lists
+    for the official image of its tag (stand_in_packages/); what it has beyond them is
+    documented in docs/test-engine.md."""
+    from buildlab.standin import official_packages
+
+    tag = load_pins().image(key)
+    listing = docker.run_container(tag, ["dpkg-query", "--show", "--showformat", "${Package}\\n"])
+    missing = sorted(set(official_packages(tag)) - set(listing.stdout.split()))
+    assert not missing, f"{tag} lacks {len(missing)} packages of the official image: {missing}"
 
 
 @pytest.mark.parametrize(

@@ -717,3 +717,17 @@ def test_adopt_writes_only_the_top_block(tmp_path: Path) -> None:
     assert (project / ".dockerignore").read_text() == (
         MANIFEST.lesson("07").directory / "pip-tools" / ".dockerignore"
     ).read_text()
+
+
+def test_every_pinned_image_has_the_official_images_package_list() -> None:
+    """The stand-ins install what the official images have: a committed list per pinned tag."""
+    from buildlab.standin import official_packages, official_packages_file
+
+    for tag in load_pins().images.values():
+        header = official_packages_file(tag).read_text().splitlines()[0]
+        assert f"official image {tag}" in header, header
+        names = official_packages(tag)
+        assert names, tag
+        assert list(names) == sorted(set(names)), f"{tag}: not sorted and unique"
+        bad = [name for name in names if not re.fullmatch(r"[a-z0-9][a-z0-9+.-]+", name)]
+        assert not bad, f"{tag}: not Debian package names: {bad}"

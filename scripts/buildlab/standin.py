@@ -91,10 +91,29 @@ class Recipe:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+OFFICIAL_PACKAGES_DIR = Path(__file__).parent / "stand_in_packages"
+
+
+def official_packages_file(tag: str) -> Path:
+    """The committed list of an official image's Debian packages (from repo-info)."""
+    return OFFICIAL_PACKAGES_DIR / (tag.replace(":", "-") + ".txt")
+
+
+def official_packages(tag: str) -> tuple[str, ...]:
+    path = official_packages_file(tag)
+    if not path.exists():
+        raise EngineError(f"no list of {tag}'s Debian packages: {path} is missing")
+    lines = (line.strip() for line in path.read_text().splitlines())
+    return tuple(line for line in lines if line and not line.startswith("#"))
+
+
 def recipes(pins: Pins) -> list[Recipe]:
+    """Each pinned image's stand-in: our packages (Debian's Python instead of a source build,
+    the tools a full image has) and every package the official image has."""
     found = []
     for key, tag in pins.images.items():
-        packages = SLIM_PACKAGES if "slim" in key else SLIM_PACKAGES + FULL_EXTRA_PACKAGES
+        ours = SLIM_PACKAGES if "slim" in key else SLIM_PACKAGES + FULL_EXTRA_PACKAGES
+        packages = tuple(sorted(set(ours) | set(official_packages(tag))))
         found.append(Recipe(key=key, tag=tag, packages=packages))
     return found
 
