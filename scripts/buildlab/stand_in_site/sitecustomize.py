@@ -1,4 +1,5 @@
-"""Stand-in images only (never in a lesson): give package files PyPI's own cache headers.
+"""Stand-in images only (never in a lesson): give package files PyPI's own cache headers, and
+keep Debian's own Python modules off the path, as the official image's Python never sees them.
 
 PyPI serves every file with `Cache-Control: max-age=365000000, immutable, public`, so pip keeps
 downloaded wheels in its HTTP cache. The TLS-intercepting proxy of our CI machines drops that
@@ -68,3 +69,12 @@ class _PatchingLoader(importlib.abc.Loader):
 
 
 sys.meta_path.insert(0, _PatchOnImport())
+
+
+# The official image's Python (built in /usr/local) never sees the modules Debian's own python3
+# keeps in /usr/lib/python3/dist-packages (those of mercurial and of GLib's build tools, which
+# the full image has). In a stand-in both are one interpreter: that folder leaves its path, so
+# pip sees what the official image's pip sees, and never tries to upgrade a Debian package
+# (it cannot: uninstall-no-record-file).
+DEBIAN_MODULES = "/usr/lib/python3/dist-packages"
+sys.path[:] = [entry for entry in sys.path if entry != DEBIAN_MODULES]
