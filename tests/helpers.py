@@ -46,3 +46,16 @@ def single_module_project(target: Path) -> Path:
     shutil.copytree(PROJECTS / "single-module", target)
     shutil.copy2(lesson.directory / "pip-tools" / "requirements.txt", target / "requirements.txt")
     return target
+
+
+def labelled(session: str) -> list[str]:
+    """The containers and images a buildlab session labelled that still exist."""
+    found = []
+    for cmd in (["docker", "ps", "--all", "--quiet"], ["docker", "images", "--quiet"]):
+        found += subprocess.run(
+            [*cmd, "--filter", f"label=buildlab.session={session}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    return found

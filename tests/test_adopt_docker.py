@@ -16,21 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import run_cli, single_module_project
+from helpers import labelled, run_cli, single_module_project
 
 pytestmark = pytest.mark.docker
-
-
-def _labelled(session: str) -> list[str]:
-    found = []
-    for cmd in (["docker", "ps", "--all", "--quiet"], ["docker", "images", "--quiet"]):
-        found += subprocess.run(
-            [*cmd, "--filter", f"label=buildlab.session={session}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-    return found
 
 
 def _adopt(project: Path, *flags: str) -> subprocess.CompletedProcess[str]:
@@ -42,7 +30,7 @@ def _adopt(project: Path, *flags: str) -> subprocess.CompletedProcess[str]:
         env={"BUILDLAB_SESSION": session, "TMPDIR": str(project.parent)},
         timeout=1200,
     )
-    assert _labelled(session) == [], "adopt left containers or images behind"
+    assert labelled(session) == [], "adopt left containers or images behind"
     leftovers = [p.name for p in project.parent.iterdir() if p.name.startswith("buildlab-")]
     assert leftovers == [], f"adopt left temporary folders: {leftovers}"
     return result

@@ -24,7 +24,7 @@ from buildlab.pins import load_pins
 from buildlab.scenarios import add_dependency, scratch_copy
 from buildlab.tools import TOOLS
 from claims import CLAIM_CHECKS, CONTROL_FAILURES, ClaimContext
-from helpers import break_dockerfile
+from helpers import break_dockerfile, labelled
 
 pytestmark = pytest.mark.docker
 MANIFEST = load_manifest()
@@ -133,18 +133,6 @@ def test_a_failed_build_reports_the_failing_step(engine: None) -> None:
     assert "no such package: boom" in failure.value.detail
 
 
-def _labelled(session: str) -> list[str]:
-    found = []
-    for cmd in (["docker", "ps", "--all", "--quiet"], ["docker", "images", "--quiet"]):
-        found += subprocess.run(
-            [*cmd, "--filter", f"label=buildlab.session={session}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-    return found
-
-
 def test_ctrl_c_removes_containers_and_images(engine: None) -> None:
     session = f"ctrlc{os.getpid()}"
     variant = MANIFEST.all_variants()[-1]
@@ -170,13 +158,13 @@ def test_ctrl_c_removes_containers_and_images(engine: None) -> None:
         while "serving on" not in line and time.monotonic() < deadline:
             line = process.stdout.readline()
             assert line or process.poll() is None, process.stderr.read() if process.stderr else ""
-        assert _labelled(session), "nothing was running before Ctrl-C"
+        assert labelled(session), "nothing was running before Ctrl-C"
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 130
     finally:
         if process.poll() is None:
             process.kill()
-    assert _labelled(session) == []
+    assert labelled(session) == []
 
 
 def test_a_port_that_never_opens_fails_with_the_container_logs(engine: None) -> None:
