@@ -55,11 +55,10 @@ def with_values(text: str, new: Mapping[str, str]) -> str:
     """The Dockerfile with the given build arguments' defaults replaced, inside the block only.
     Naming an argument the block does not have is an error: nothing else may be edited."""
     start, end = _bounds(text)
-    unknown = sorted(set(new) - set(values(text)))
+    known = values(text)
+    unknown = sorted(set(new) - set(known))
     if unknown:
-        raise BuildlabError(
-            f"the top block has no {', '.join(unknown)}; it has {', '.join(values(text))}"
-        )
+        raise BuildlabError(f"the top block has no {', '.join(unknown)}; it has {', '.join(known)}")
     lines = text.splitlines(keepends=True)
     for number in range(start + 1, end):
         match = ARG_LINE.match(lines[number].rstrip("\n"))
