@@ -42,7 +42,7 @@ def single_module_project(target: Path) -> Path:
 
     from buildlab.manifest import load_manifest
 
-    lesson = next(lesson for lesson in load_manifest().lessons if lesson.production)
+    lesson = load_manifest().production_lesson
     shutil.copytree(PROJECTS / "single-module", target)
     shutil.copy2(lesson.directory / "pip-tools" / "requirements.txt", target / "requirements.txt")
     return target

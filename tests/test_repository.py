@@ -217,13 +217,11 @@ def test_workflow_actions_are_pinned_by_commit_with_the_version_in_a_comment() -
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
 def test_dockerfile_uses_pinned_versions(variant: Variant) -> None:
+    from buildlab.measure import from_lines
+
     pins = load_pins()
     text = (variant.directory / "Dockerfile").read_text()
-    defaults = dict(re.findall(r"^ARG\s+(\w+)=(\S+)", text, flags=re.MULTILINE))
-    bases = [
-        re.sub(r"\$\{(\w+)\}", lambda m: defaults.get(m.group(1), m.group(0)), base)
-        for base in re.findall(r"^FROM\s+(\S+)", text, flags=re.MULTILINE)
-    ]
+    bases = [image for image, _ in from_lines(text)]
     assert bases, "no FROM"
     assert bases[-1] == pins.image(variant.lesson.base), bases
     builder = pins.image(variant.lesson.builder) if variant.lesson.builder else bases[-1]

@@ -109,7 +109,7 @@ def test_the_navigation_lists_every_lesson(site: str, browser: Any) -> None:
 def test_search_finds_a_lesson_by_a_word_of_its_text(site: str, browser: Any) -> None:
     from selenium.webdriver.common.keys import Keys
 
-    lesson = next(lesson for lesson in MANIFEST.lessons if lesson.production)
+    lesson = MANIFEST.production_lesson
     browser.get(site)
     # The search box is the theme's own, fed by its offline index (search/search_index.json);
     # on a wide window it sits in the header (a narrow one shows a button to open it).

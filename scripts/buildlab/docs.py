@@ -174,11 +174,6 @@ def results_page_block(manifest: Manifest) -> str:
     return _with_results(render)
 
 
-def compared_lesson(manifest: Manifest) -> Lesson:
-    """The lesson the peers are measured against: the first production lesson (07)."""
-    return next(lesson for lesson in manifest.lessons if lesson.production)
-
-
 def peers_block(manifest: Manifest, lesson: Lesson) -> str:
     titles = {peer.name: f"[{peer.title}]({peer.source})" for peer in manifest.peers.values()}
 
@@ -248,7 +243,7 @@ def documents(manifest: Manifest) -> list[Document]:
         Document(TOP_README, {"results-overview": partial(overview_block, manifest)}),
         Document(RESULTS_PAGE, {"results": partial(results_page_block, manifest)}),
     ]
-    compared = compared_lesson(manifest)
+    compared = manifest.production_lesson
     for lesson in manifest.lessons:
         blocks: dict[str, Callable[[], str]] = {
             "changes": partial(changes_block, manifest, lesson),

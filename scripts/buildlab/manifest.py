@@ -247,6 +247,12 @@ class Manifest:
     def all_variants(self) -> list[Variant]:
         return [Variant(lesson, tool) for lesson in self.lessons for tool in lesson.tools]
 
+    @property
+    def production_lesson(self) -> Lesson:
+        """The first production lesson (07): the one to copy, the one the peers are measured
+        against and `buildlab adopt` writes into a project."""
+        return next(lesson for lesson in self.lessons if lesson.production)
+
     def test_apps(self, lesson: Lesson) -> list[App]:
         return [self.apps[name] for name in lesson.test_apps]
 

@@ -109,7 +109,7 @@ def select_subjects(
             for app in [own, *(manifest.apps[n] for n in variant.lesson.measure_apps)]:
                 if wanted(app):
                     out.append(Subject("lesson", variant.lesson.id, variant, app, own))
-    production = next(lesson for lesson in manifest.lessons if lesson.production)
+    production = manifest.production_lesson
     own = manifest.apps[production.app]
     for peer in manifest.peers.values():
         if (everything or peer.name in (peers or [])) and (not tools or peer.tool in tools):
@@ -199,20 +199,26 @@ FROM_LINE = re.compile(r"^FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?",
 ARG_DEFAULT = re.compile(r"^ARG\s+(\w+)=(\S+)", re.M)
 
 
+def from_lines(text: str) -> list[tuple[str, str]]:
+    """(image, stage alias) of every FROM line, in order; `${ARG}` takes the ARG's default."""
+    defaults = dict(ARG_DEFAULT.findall(text))
+    return [
+        (re.sub(r"\$\{(\w+)\}", lambda m: defaults.get(m.group(1), m.group(0)), image), alias)
+        for image, alias in FROM_LINE.findall(text)
+    ]
+
+
 def base_images(dockerfile: Path) -> list[dict[str, Any]]:
     """The images a Dockerfile starts from: the final stage's (runtime) first, then the
-    others (builder). `${ARG}` takes the ARG's default; a FROM naming a stage is no image."""
-    text = dockerfile.read_text()
-    defaults = dict(ARG_DEFAULT.findall(text))
+    others (builder). A FROM naming a stage is no image."""
+    lines = from_lines(dockerfile.read_text())
     stages: set[str] = set()
     images: list[str] = []
-    for image, alias in FROM_LINE.findall(text):
-        image = re.sub(r"\$\{(\w+)\}", lambda m: defaults.get(m.group(1), m.group(0)), image)
+    for image, alias in lines:
         if image not in stages and image not in images:
             images.append(image)
         stages.add(alias)
-    runtime = FROM_LINE.findall(text)[-1][0]
-    runtime = re.sub(r"\$\{(\w+)\}", lambda m: defaults.get(m.group(1), m.group(0)), runtime)
+    runtime = lines[-1][0]
     ordered = [runtime, *(i for i in images if i != runtime)]
     return [
         {
