@@ -366,6 +366,7 @@ class Campaign:
     """The state of one measurement run: the results so far and each subject's images."""
 
     data: results.Results
+    commit: str
     built: dict[str, list[str]] = field(default_factory=dict)
 
     def record(self, subject: Subject, context: Path) -> dict[str, Any]:
@@ -386,6 +387,7 @@ class Campaign:
             "app": subject.app.name,
             "tool_version": load_pins().tool(subject.tool),
             "base_images": base_images(context / "Dockerfile"),
+            "commit": self.commit,
             "runs": [],
         }
         self.data["builds"].append(build)
@@ -526,7 +528,7 @@ def measure(
                 f"{output} was measured with --repeat {data['repetitions']}; "
                 f"resume it with the same --repeat"
             )
-    campaign = Campaign(data)
+    campaign = Campaign(data, commit=repository()["commit"])
     try:
         for repetition in range(1, repetitions + 1):
             for subject in subjects:

@@ -181,6 +181,22 @@ def machine_line(results: Results) -> str:
     )
 
 
+def commits(results: Results) -> str:
+    """At which commit the run measured, and which subjects a resumed run measured later."""
+    run = results["repository"]["commit"]
+    later: dict[str, list[str]] = {}
+    for build in results["builds"]:
+        commit = build.get("commit", run)
+        if commit != run and build["lesson"] not in later.setdefault(commit, []):
+            later[commit].append(build["lesson"])
+    text = f"Measured at commit {run[:7]}" + (
+        " (with uncommitted changes)" if results["repository"]["dirty"] else ""
+    )
+    for commit, names in later.items():
+        text += f"; {', '.join(names)} measured again at commit {commit[:7]}"
+    return text + "."
+
+
 def provenance(results: Results) -> str:
     """One paragraph: when, on what machine and engine, against which base images."""
     engine = results["engine"]
@@ -196,7 +212,7 @@ def provenance(results: Results) -> str:
     return (
         f"{machine_line(results)}; {engine['image_store']} image store, BuildKit "
         f"{engine['buildkit']}; `buildlab measure`. Times in seconds, {spread}. Sizes in MB, "
-        f"uncompressed (as `docker images` shows on the classic store)."
+        f"uncompressed (as `docker images` shows on the classic store). {commits(results)}"
         + (
             " Stand-in bases differ in size from the real ones: see docs/test-engine.md."
             if stand_in
