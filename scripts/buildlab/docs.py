@@ -193,7 +193,7 @@ def bytecode_block(manifest: Manifest, lesson: Lesson) -> str:
     def render(data: results.Results) -> str:
         lines = []
         for variation in manifest.variations.values():
-            if variation.lesson != lesson.id:
+            if variation.lesson != lesson.id or variation.shown_in != "bytecode":
                 continue
             for tool in variation.tools:
                 without = results.find(data, lesson.id, tool, manifest.primary_app)

@@ -154,6 +154,7 @@ class Variation:
     lesson: str
     tools: tuple[str, ...]
     add_after_code: str
+    shown_in: str | None = None  # the lesson README block that discusses it, if any
 
 
 @dataclass(frozen=True)
@@ -394,6 +395,7 @@ def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
             lesson=spec["lesson"],
             tools=tuple(spec["tools"]),
             add_after_code=spec["add_after_code"],
+            shown_in=spec.get("shown_in"),
         )
         for name, spec in data.get("variations", {}).items()
     }

@@ -29,10 +29,11 @@ from typing import Any
 
 from buildlab import docker, registry, results
 from buildlab.engine import require_engine, server_version, uses_containerd_store
-from buildlab.errors import BuildFailed, BuildlabError, PushFailed, UsageError
+from buildlab.errors import BuildFailed, BuildlabError, ContainerFailed, PushFailed, UsageError
 from buildlab.manifest import App, Manifest, Peer, Variant, Variation
 from buildlab.paths import ROOT
 from buildlab.pins import load_pins
+from buildlab.probe import check_probe, running
 from buildlab.proc import run
 from buildlab.scenarios import (
     add_after_code,
@@ -438,18 +439,33 @@ def measure_round(
 
 
 def lacks_facts(record: dict[str, Any], subject: Subject) -> bool:
-    return "code_bytes" not in record or (
-        subject.times_startup and "startup_import_ms" not in record
+    return (
+        "code_bytes" not in record
+        or "serves" not in record
+        or (subject.times_startup and "startup_import_ms" not in record)
     )
+
+
+def serves(tag: str, app: App) -> bool:
+    """Does the image, started as it is, answer the app's health path and then its real
+    request with the expected body? (A measured image that does not is a failure.)"""
+    try:
+        with running(tag, app) as container:
+            check_probe(container, app)
+    except ContainerFailed:
+        return False
+    return True
 
 
 def add_subject_facts(
     record: dict[str, Any], subject: Subject, context: Path, tag: str, progress: Progress
 ) -> None:
-    """Once per subject: the code's compressed size and, where timed, start-up imports."""
+    """Once per subject: does its image serve the app, the code's compressed size and, where
+    timed, start-up imports."""
     if not lacks_facts(record, subject):
         return
-    progress(f"{subject.label} code size and start-up", None)
+    progress(f"{subject.label} serving, code size and start-up", None)
+    record["serves"] = serves(tag, subject.app)
     slug = re.sub(r"[^a-z0-9]+", "-", subject.label.lower()).strip("-")
     record["code_bytes"] = code_bytes(
         context, registry.Repository(registry.unique_name(f"buildlab/code/{slug}"))
@@ -553,6 +569,10 @@ def failures(data: results.Results) -> list[str]:
         for b in data["builds"]
         for r in b["runs"]
         if r["status"] != "ok"
+    ] + [
+        f"{b['lesson']}/{b['tool']} ({b['app']}): its image did not answer the app's request"
+        for b in data["builds"]
+        if b.get("serves") is False
     ]
 
 

@@ -197,6 +197,18 @@ def commits(results: Results) -> str:
     return text + "."
 
 
+def serving(results: Results) -> str:
+    """Whether every measured image served its app (measure starts each subject's once)."""
+    label = "{lesson}/{tool} ({app})".format_map
+    failed = [label(b) for b in results["builds"] if b.get("serves") is False]
+    unchecked = [label(b) for b in results["builds"] if "serves" not in b]
+    if failed:
+        return f"These images did not answer their app's request: {', '.join(failed)}."
+    if unchecked:
+        return f"Not started to check they serve: {', '.join(unchecked)}."
+    return "Every measured image was started once and answered its app's real request."
+
+
 def provenance(results: Results) -> str:
     """One paragraph: when, on what machine and engine, against which base images."""
     engine = results["engine"]
@@ -212,7 +224,8 @@ def provenance(results: Results) -> str:
     return (
         f"{machine_line(results)}; {engine['image_store']} image store, BuildKit "
         f"{engine['buildkit']}; `buildlab measure`. Times in seconds, {spread}. Sizes in MB, "
-        f"uncompressed (as `docker images` shows on the classic store). {commits(results)}"
+        f"uncompressed (as `docker images` shows on the classic store). {commits(results)} "
+        f"{serving(results)}"
         + (
             " Stand-in bases differ in size from the real ones: see docs/test-engine.md."
             if stand_in
