@@ -329,9 +329,9 @@ README_SHAPE = [
     r"^# Lesson \d{2}: .+",
     r"^\*\*Goal:\*\* ",
     r"^## What changed from the previous lesson$",
+    r"^## Why it works",  # right after the diff: the reason before the steps
     r"^## Try it$",
     r"^## What you should see$",
-    r"^## Why it works",
     r"^## Measured$",
     r"^## Next$",
 ]
@@ -549,12 +549,12 @@ def _commands_in_markdown() -> list[tuple[str, str, str]]:
 
     found = []
     pattern = re.compile(r"\b(make|scripts/cli|buildlab)\s+([a-z][a-z-]*)")
-    for path in [
-        ROOT / "README.md",
-        *ROOT.glob("docs/*.md"),
-        *ROOT.glob("lessons/*/README.md"),
-        *ROOT.glob("peers/*.md"),
-    ]:
+    markdown = [
+        path
+        for path in ROOT.rglob("*.md")
+        if not any(part.startswith(".") for part in path.relative_to(ROOT).parts)
+    ]
+    for path in markdown:
         text = path.read_text()
         code = re.findall(r"```.*?```", text, flags=re.S) + re.findall(r"`[^`\n]+`", text)
         for span in code:
@@ -637,18 +637,26 @@ def test_another_app_changes_only_what_a_reader_would_edit(manifest: Manifest) -
 @pytest.mark.parametrize("name", sorted(MANIFEST.shapes))
 def test_adopt_guesses_every_value_of_a_shapes_top_block(name: str, tmp_path: Path) -> None:
     """`buildlab adopt` reads a shape and finds the values the manifest gives its block (the
-    port, which no file says, is passed as --port)."""
-    from buildlab.adopt import detect
+    port, which no file says, is passed as --port), and writes the very Dockerfile (but for its
+    first comment line) and .dockerignore that project-shapes-serve builds, serves and edits
+    in the Docker tier: adopt on a shape is proven there."""
+    from buildlab.adopt import detect, write
     from buildlab.scenarios import shaped_project
 
     shape = MANIFEST.shapes[name]
     block = dict(shape.top_block)
     with shaped_project(MANIFEST, shape, MANIFEST.lesson("07").directory / shape.tool) as project:
+        built = {n: (project / n).read_text() for n in ("Dockerfile", ".dockerignore")}
         (project / "Dockerfile").unlink()
+        (project / ".dockerignore").unlink()
         port = int(block["PORT"]) if "PORT" in block else None
         guess = detect(MANIFEST, project, port=port)
+        write(MANIFEST, project, guess, force=False)
+        written = {n: (project / n).read_text() for n in ("Dockerfile", ".dockerignore")}
     assert guess.tool == shape.tool
     assert {key: guess.values.get(key) for key in block} == block, guess.how
+    assert written[".dockerignore"] == built[".dockerignore"]
+    assert written["Dockerfile"].splitlines()[1:] == built["Dockerfile"].splitlines()[1:]
 
 
 def test_adopt_guesses_a_project_unlike_any_lesson(tmp_path: Path) -> None:
@@ -663,6 +671,48 @@ def test_adopt_guesses_a_project_unlike_any_lesson(tmp_path: Path) -> None:
     assert guess.values["LOCK"] == "requirements.txt"
     assert guess.values["LOCK_SOURCE"] == "requirements.in"
     assert guess.values["SOURCE_ROOT"] == "."
+
+
+def test_adopt_reads_the_python_version_and_every_flag_overrides_its_guess(
+    tmp_path: Path,
+) -> None:
+    from buildlab.adopt import detect
+    from buildlab.scenarios import shaped_project
+    from helpers import single_module_project
+
+    project = single_module_project(tmp_path / "service")
+    (project / ".python-version").write_text("3.12.7\n")
+    guess = detect(MANIFEST, project)
+    assert guess.values["PYTHON_VERSION"] == "3.12", guess.how
+    (project / "uv.lock").write_text("version = 1\n")  # a second tool's lock: --tool decides
+    guess = detect(
+        MANIFEST,
+        project,
+        tool="pip-tools",
+        python="3.11",
+        app="service.wsgi:application",
+        server="gunicorn --workers 3",
+        port=9000,
+        health="/ready",
+    )
+    assert guess.tool == "pip-tools"
+    assert {
+        key: guess.values[key] for key in ("PYTHON_VERSION", "APP", "SERVER", "PORT", "HEALTH_PATH")
+    } == {
+        "PYTHON_VERSION": "3.11",
+        "APP": "service.wsgi:application",
+        "SERVER": "gunicorn --workers 3",
+        "PORT": "9000",
+        "HEALTH_PATH": "/ready",
+    }
+
+    shape = MANIFEST.shapes["pipenv-src-layout"]
+    with shaped_project(MANIFEST, shape, MANIFEST.lesson("07").directory / "pipenv") as pipenv:
+        pipfile = pipenv / "Pipfile"
+        pipfile.write_text(
+            re.sub(r'python_version = "[^"]+"', 'python_version = "3.12"', pipfile.read_text())
+        )
+        assert detect(MANIFEST, pipenv).values["PYTHON_VERSION"] == "3.12"
 
 
 def _adopt_fails(tmp_path: Path, project: Path, *flags: str) -> str:
