@@ -5,7 +5,8 @@ writes is the one project-shapes-serve builds and serves for each shape.)
 
 It writes lesson 07 into the project, builds it, serves it hardened and as an arbitrary UID,
 rebuilds after a code change and pushes to the local registry; a project that had a Dockerfile
-gets that one measured beside it. A failing build says its failing step and leaves nothing.
+gets that one measured beside it. A failing build says its failing step, a server that never
+answers shows its log; either leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -61,3 +62,13 @@ def test_adopt_a_stale_lock_fails_with_the_tools_message(tmp_path: Path) -> None
     assert result.stderr.startswith("buildlab: the Dockerfile written to")
     assert "failed step:" in result.stderr
     assert "rich" in result.stderr
+
+
+def test_adopt_a_server_that_never_answers_shows_its_log(tmp_path: Path) -> None:
+    project = single_module_project(tmp_path / "service")
+    (project / "Dockerfile").unlink()
+    result = _adopt(project, "--app", "service:no_such_app")  # builds; the server cannot start
+    assert result.returncode != 0
+    print(result.stderr)
+    assert result.stderr.startswith("buildlab: the image of the Dockerfile written to")
+    assert "no_such_app" in result.stderr  # the server's own log says what it could not find

@@ -358,7 +358,12 @@ def prove(
                 figures.serves[label] = "yes"
             except ContainerFailed as exc:
                 if strict:
-                    raise
+                    raise ContainerFailed(
+                        f"the image of the Dockerfile written to {project} does not serve "
+                        f"{health} on port {port}, run {label}: {exc.message} (its log is "
+                        "below; fix the top block, then run adopt again with --force)",
+                        detail=exc.detail,
+                    ) from exc
                 figures.serves[label] = f"no ({exc.message})"
             finally:
                 container.remove()
