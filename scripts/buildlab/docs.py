@@ -167,6 +167,14 @@ def results_page_block(manifest: Manifest) -> str:
                 results.builds_table(data, kind="peer"),
                 "### Variations",
                 "",
+                "A lesson's Dockerfile with one line added after the code's `COPY`, to "
+                "measure one decision:",
+                "",
+                *(
+                    f"- **{v.lesson}+{v.name}**: `{v.add_after_code}`"
+                    for v in manifest.variations.values()
+                ),
+                "",
                 results.builds_table(data, kind="variation"),
             ]
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -201,11 +202,15 @@ def serving(results: Results) -> str:
     """Whether every measured image served its app (measure starts each subject's once)."""
     label = "{lesson}/{tool} ({app})".format_map
     failed = [label(b) for b in results["builds"] if b.get("serves") is False]
-    unchecked = [label(b) for b in results["builds"] if "serves" not in b]
+    unchecked = Counter(b["lesson"] for b in results["builds"] if "serves" not in b)
     if failed:
         return f"These images did not answer their app's request: {', '.join(failed)}."
     if unchecked:
-        return f"Not started to check they serve: {', '.join(unchecked)}."
+        lessons = ", ".join(f"{lesson} ({count})" for lesson, count in unchecked.items())
+        return (
+            "Each measured image was started once and answered its app's real request; not "
+            f"checked (measured before `buildlab measure` started images): {lessons}."
+        )
     return "Every measured image was started once and answered its app's real request."
 
 
