@@ -374,7 +374,7 @@ def _serve_and_stop(tag: str, app: App, extra_args: list[str]) -> tuple[str, lis
         check_probe(container, app)
         uid = run(["docker", "exec", container.id, "grep", "^Uid:", "/proc/1/status"]).stdout
         run(["docker", "stop", container.id], timeout=60)
-        log = container.logs()
+        log = container.logs(tail=None)  # from start to stop
     return uid.split()[1], [line for line in log.splitlines() if LOG_PROBLEM.search(line)]
 
 

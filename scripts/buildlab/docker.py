@@ -210,9 +210,11 @@ class Container:
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
 
-    def logs(self) -> str:
+    def logs(self, tail: int | None = 200) -> str:
+        """The container's output (stdout, then stderr): its last `tail` lines, or all."""
+        limit = ["--tail", str(tail)] if tail is not None else []
         out = subprocess.run(
-            ["docker", "logs", "--tail", "40", self.id], capture_output=True, text=True, check=False
+            ["docker", "logs", *limit, self.id], capture_output=True, text=True, check=False
         )
         return (out.stdout + out.stderr).strip()
 
