@@ -59,6 +59,15 @@ def test_claim(variant: Variant, claim: str, builds: dict[str, docker.BuildResul
 CONTROLS = [claim for claim in MANIFEST.claims.values() if claim.control is not None]
 
 
+def _check_showing_a_failed_build(claim: str, ctx: ClaimContext) -> None:
+    """Run a claim's check; a build that fails fails the test with its failing step's output
+    (a BuildFailed is not the check failing, and its detail would not be shown)."""
+    try:
+        CLAIM_CHECKS[claim](ctx)
+    except BuildFailed as exc:
+        pytest.fail(f"the control's build failed: {exc.message}\n{exc.detail}", pytrace=False)
+
+
 @pytest.mark.parametrize("claim", CONTROLS, ids=[claim.id for claim in CONTROLS])
 def test_claim_check_fails_on_its_negative_control(
     claim: Claim, builds: dict[str, docker.BuildResult], tmp_path: Path
@@ -79,7 +88,7 @@ def test_claim_check_fails_on_its_negative_control(
     # The check fails: an assertion, or the container or a command in it failing. A build that
     # fails (BuildFailed) is not the check failing: it means the control itself is broken.
     with pytest.raises((AssertionError, ContainerFailed, CommandFailed)) as failure:
-        CLAIM_CHECKS[claim.id](ClaimContext(MANIFEST, variant, builds))
+        _check_showing_a_failed_build(claim.id, ClaimContext(MANIFEST, variant, builds))
     CONTROL_FAILURES.append(
         f"{claim.id} on {variant.name}"
         + (f" ({claim.control.breaks})" if claim.control.breaks else "")
