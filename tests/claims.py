@@ -22,6 +22,7 @@ from buildlab.measure import code_bytes
 from buildlab.probe import ANY_UID, HARDENED, check_probe, running
 from buildlab.proc import run
 from buildlab.scenarios import (
+    add_after_code,
     add_dependency,
     add_stray_files,
     dependency_step,
@@ -537,12 +538,6 @@ def _shell_form(dockerfile: Path) -> None:
     _break_cmd(dockerfile, "CMD " + " ".join(json.loads(line[len("CMD ") :])))
 
 
-def _replace_once(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"{path} has no {old!r}"
-    path.write_text(text.replace(old, new, 1))
-
-
 def _no_pythonpath(dockerfile: Path) -> None:
     """The project's code not on the path: a src/ layout's package cannot be imported."""
     text = dockerfile.read_text()
@@ -561,8 +556,8 @@ BREAKS: dict[str, Callable[[Path], None]] = {
     "no-pythonpath": _no_pythonpath,
     # A step that writes the clock into the image: no SOURCE_DATE_EPOCH can make two builds
     # of it agree (file dates are rewritten, contents are not).
-    "clock-in-image": lambda dockerfile: _replace_once(
-        dockerfile, "\nCOPY . .\n", "\nCOPY . .\nRUN date +%s%N > /etc/build-clock\n"
+    "clock-in-image": lambda dockerfile: add_after_code(
+        dockerfile.parent, "RUN date +%s%N > /etc/build-clock"
     ),
 }
 
