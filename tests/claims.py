@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -14,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import limits
-from buildlab import docker, registry
-from buildlab.errors import BuildFailed
+from buildlab import compose, docker, registry
+from buildlab.errors import BuildFailed, BuildlabError
 from buildlab.load import run_load
 from buildlab.manifest import App, Manifest, Shape, Variant
 from buildlab.measure import code_bytes
 from buildlab.probe import ANY_UID, HARDENED, check_probe, running
-from buildlab.proc import run
+from buildlab.proc import run, tail
 from buildlab.scenarios import (
     add_after_code,
     add_dependency,
@@ -525,6 +527,123 @@ def reproducible_digest(ctx: ClaimContext) -> None:
         )
 
 
+# ---------------------------------------------------------------------------------------------
+# The development loop (lesson 09): the lesson folder's compose.yaml under `docker compose
+# watch`, in a scratch copy the checks edit.
+
+
+def _in_container(dev: compose.Watched, path: str) -> bool:
+    return dev.exec("test", "-e", path, check=False).returncode == 0
+
+
+def _write_module(folder: Path, app: App, name: str, text: str) -> str:
+    """A new module in the app's package; returns its import name."""
+    (folder / app.package / f"{name}.py").write_text(text)
+    return f"{app.package}.{name}"
+
+
+def dev_edit_served_without_rebuild(ctx: ClaimContext) -> None:
+    app = ctx.app
+    with scratch_copy(ctx.variant) as folder, compose.watching(folder, app.health_path) as dev:
+        image = dev.image_id()
+        token = secrets.token_hex(4)
+        # A new module first, and only once it is in the container the edit that imports it:
+        # a reload between the two would import a module that is not there yet.
+        module = _write_module(folder, app, "dev_token", f'TOKEN = "{token}"\n')
+        compose.wait_until(
+            lambda: _in_container(dev, f"/app/{app.package}/dev_token.py"),
+            timeout=limits.DEV_SYNC_WITHIN_SECONDS,
+            what="the new module was never copied into the container",
+            detail=dev.watch_log,
+        )
+        with (folder / app.code_file).open("a") as handle:
+            handle.write(
+                f"\n\nfrom {module} import TOKEN as _DEV_TOKEN\n\n"
+                "print(f'dev edit {_DEV_TOKEN} loaded', flush=True)\n"
+            )
+        seconds = compose.wait_until(
+            lambda: f"dev edit {token} loaded" in dev.logs(),
+            timeout=limits.DEV_EDIT_WITHIN_SECONDS,
+            what="the edited code never ran in the server",
+            detail=lambda: tail(dev.logs()) + "\n" + tail(dev.watch_log()),
+        )
+        status, body = docker.http(app.probe.method, dev.url(app.probe.path), app.probe.body)
+        assert (status, body) == (200, app.probe.expect), (status, body)
+        assert dev.image_id() == image, "the image was built again for a code edit"
+    FACTS.append(
+        f"dev-edit-served-without-rebuild {ctx.variant.name}: the edit ran in the server "
+        f"{seconds:.1f} s after it was saved; same image"
+    )
+
+
+def dev_dependency_change_rebuilds(ctx: ClaimContext) -> None:
+    app, lesson = ctx.app, ctx.variant.lesson
+    module = lesson.added_dependency.replace("-", "_")
+    imports = ("python", "-c", f"import {module}")
+    with scratch_copy(ctx.variant) as folder, compose.watching(folder, app.health_path) as dev:
+        image = dev.image_id()
+        assert dev.exec(*imports, check=False).returncode != 0, f"{module} is there already"
+        started = time.monotonic()
+        for source in sorted(ctx.manifest.added_dependency_dir(ctx.variant).iterdir()):
+            shutil.copy2(source, folder / source.name)
+        compose.wait_until(
+            lambda: "Rebuilding" in dev.watch_log() or "rebuild" in dev.watch_log().lower(),
+            timeout=limits.DEV_REBUILD_NOTICED_SECONDS,
+            what="compose did not start a rebuild after the lock changed",
+            detail=lambda: tail(dev.watch_log()),
+        )
+
+        def replaced() -> bool:
+            try:
+                return dev.image_id() != image and compose.serving(dev, app.health_path)
+            except BuildlabError:  # between the old container and the new one
+                return False
+
+        compose.wait_until(
+            replaced,
+            timeout=limits.DEV_REBUILD_WITHIN_SECONDS,
+            what="the container was never replaced by one of a rebuilt image",
+            detail=lambda: tail(dev.watch_log()),
+        )
+        seconds = time.monotonic() - started
+        found = dev.exec(*imports, check=False)
+        assert found.returncode == 0, f"{module} does not import after the rebuild: {found.stderr}"
+    FACTS.append(
+        f"dev-dependency-change-rebuilds {ctx.variant.name}: {lesson.added_dependency} "
+        f"imports in a new container {seconds:.0f} s after the lock changed"
+    )
+
+
+def dev_tests_run_in_container(ctx: ClaimContext) -> None:
+    with scratch_copy(ctx.variant) as folder, compose.watching(folder, ctx.app.health_path) as dev:
+        result = dev.compose("run", "--rm", "--no-deps", compose.SERVICE, "pytest", check=False)
+    assert result.returncode == 0, tail(result.stdout + result.stderr)
+    assert re.search(r"\b\d+ passed\b", result.stdout), tail(result.stdout)
+
+
+def dev_runs_as_non_root(ctx: ClaimContext) -> None:
+    app = ctx.app
+    with scratch_copy(ctx.variant) as folder:
+        host_venv = folder / ".venv"  # what a developer's machine has beside the code
+        (host_venv / "bin").mkdir(parents=True)
+        (host_venv / "bin" / "python").write_text("#!/bin/sh\nexit 99  # the host's\n")
+        with compose.watching(folder, app.health_path) as dev:
+            pid1 = dev.exec("grep", "^Uid:", "/proc/1/status").stdout.split()[1]
+            assert pid1 == "10001", f"the dev server runs as UID {pid1}"
+            module = _write_module(folder, app, "dev_synced", "VALUE = 42\n")
+            (host_venv / "touched").write_text("an edit in the host's .venv\n")
+            compose.wait_until(
+                lambda: _in_container(dev, f"/app/{app.package}/dev_synced.py"),
+                timeout=limits.DEV_SYNC_WITHIN_SECONDS,
+                what="the new module was never copied into the container",
+                detail=dev.watch_log,
+            )
+            value = dev.exec("python", "-c", f"import {module}; print({module}.VALUE)")
+            assert value.stdout.strip() == "42", value.stdout
+            assert not _in_container(dev, "/app/.venv/touched"), "the host's .venv was copied in"
+            assert dev.exec("python", "-c", "import flask", check=False).returncode == 0
+
+
 def _break_cmd(dockerfile: Path, cmd: str) -> None:
     text = dockerfile.read_text()
     lines = [line for line in text.splitlines() if line.startswith("CMD ")]
@@ -536,6 +655,19 @@ def _shell_form(dockerfile: Path) -> None:
     """The same command in shell form: /bin/sh becomes PID 1 and never passes SIGTERM on."""
     (line,) = [line for line in dockerfile.read_text().splitlines() if line.startswith("CMD ")]
     _break_cmd(dockerfile, "CMD " + " ".join(json.loads(line[len("CMD ") :])))
+
+
+def _replace_once(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{path} has no {old!r}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def _drop_lines(path: Path, pattern: str) -> None:
+    lines = path.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if not re.search(pattern, line)]
+    assert len(kept) < len(lines), f"{path}: no line matches {pattern!r}"
+    path.write_text("".join(kept))
 
 
 def _no_pythonpath(dockerfile: Path) -> None:
@@ -559,6 +691,18 @@ BREAKS: dict[str, Callable[[Path], None]] = {
     "clock-in-image": lambda dockerfile: add_after_code(
         dockerfile.parent, "RUN date +%s%N > /etc/build-clock"
     ),
+    # Lesson 09's development loop: the server does not reload; compose does not rebuild for
+    # a dependency change; the tests are not mounted; the dev stage runs as root.
+    "no-reload": lambda dockerfile: _replace_once(
+        dockerfile, "exec $SERVER --reload", "exec $SERVER"
+    ),
+    "no-rebuild-rule": lambda dockerfile: _drop_lines(
+        dockerfile.parent / "compose.yaml", r"^\s*- action: rebuild$|^\s*path: (?!\.$)"
+    ),
+    "tests-not-mounted": lambda dockerfile: _drop_lines(
+        dockerfile.parent / "compose.yaml", r"^\s*volumes:$|^\s*- \./tests:"
+    ),
+    "dev-as-root": lambda dockerfile: _replace_once(dockerfile, "USER 10001:10001\n", ""),
 }
 
 
@@ -587,4 +731,8 @@ CLAIM_CHECKS: dict[str, Callable[[ClaimContext], None]] = {
     "project-shapes-serve": project_shapes_serve,
     "cache-export-survives-prune": cache_export_survives_prune,
     "reproducible-digest": reproducible_digest,
+    "dev-edit-served-without-rebuild": dev_edit_served_without_rebuild,
+    "dev-dependency-change-rebuilds": dev_dependency_change_rebuilds,
+    "dev-tests-run-in-container": dev_tests_run_in_container,
+    "dev-runs-as-non-root": dev_runs_as_non_root,
 }

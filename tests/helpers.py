@@ -49,9 +49,13 @@ def single_module_project(target: Path) -> Path:
 
 
 def labelled(session: str) -> list[str]:
-    """The containers and images a buildlab session labelled that still exist."""
+    """The containers, images and networks a buildlab session labelled that still exist."""
     found = []
-    for cmd in (["docker", "ps", "--all", "--quiet"], ["docker", "images", "--quiet"]):
+    for cmd in (
+        ["docker", "ps", "--all", "--quiet"],
+        ["docker", "images", "--quiet"],
+        ["docker", "network", "ls", "--quiet"],
+    ):
         found += subprocess.run(
             [*cmd, "--filter", f"label=buildlab.session={session}"],
             capture_output=True,

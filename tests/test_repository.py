@@ -20,7 +20,7 @@ from buildlab.locks import stale_locks
 from buildlab.manifest import LockFolder, Manifest, Variant, load_manifest
 from buildlab.paths import LESSONS_DIR, ROOT
 from buildlab.pins import load_pins
-from buildlab.scenarios import add_dependency
+from buildlab.scenarios import add_dependency, scratch_dir
 from buildlab.tools import TOOLS
 from claims import CLAIM_CHECKS
 from helpers import run_cli
@@ -198,8 +198,10 @@ def test_github_workflow_is_valid_and_uses_the_exported_cache() -> None:
     ok, output = workflow_lint()
     assert ok, output
     text = (WORKFLOWS / "ci.yml").read_text()
-    lesson = MANIFEST.lessons[-1]
-    assert f"lessons/{lesson.id}/" in text
+    lesson = next(
+        lesson for lesson in MANIFEST.lessons if "cache-export-survives-prune" in lesson.claims
+    )
+    assert f"lessons/{lesson.id}/" in text  # the lesson that teaches the CI cache
     assert "cache-from: type=gha" in text
     assert "cache-to: type=gha,mode=max" in text
     assert "make test" in text
@@ -221,7 +223,9 @@ def test_dockerfile_uses_pinned_versions(variant: Variant) -> None:
 
     pins = load_pins()
     text = (variant.directory / "Dockerfile").read_text()
-    bases = [image for image, _ in from_lines(text)]
+    lines = from_lines(text)
+    stages = {alias for _, alias in lines}
+    bases = [image for image, _ in lines if image not in stages]  # FROM builder: a stage
     assert bases, "no FROM"
     assert bases[-1] == pins.image(variant.lesson.base), bases
     builder = pins.image(variant.lesson.builder) if variant.lesson.builder else bases[-1]
@@ -268,6 +272,41 @@ def test_production_dockerfiles_differ_from_07_only_where_lesson_08_adds() -> No
         assert topblock.values(old) == topblock.values(new), tool
         missing = set(old.splitlines()) - set(new.splitlines())
         assert all(line.startswith("# Lesson 07") for line in missing), (tool, missing)
+
+
+@pytest.mark.parametrize(
+    "variant", [v for v in VARIANTS if v.lesson.dev_stage], ids=lambda v: v.name
+)
+def test_dev_stage_lesson_is_the_previous_production_image_plus_a_dev_stage(
+    variant: Variant,
+) -> None:
+    """Lesson 09's production target is lesson 08's Dockerfile, unchanged but for its header,
+    so every claim proven on lesson 08 (and 07) holds for it; the dev stage comes between the
+    builder and the runtime, and compose.yaml stays out of the image."""
+    index = MANIFEST.lessons.index(variant.lesson)
+    previous = MANIFEST.lessons[index - 1].directory / variant.tool
+    new = (variant.directory / "Dockerfile").read_text()
+    dev = re.search(r"^# --- dev: .*?(?=^# --- runtime:)", new, flags=re.S | re.M)
+    assert dev, "no dev stage before the runtime stage"
+    assert "\nFROM builder AS dev\n" in dev.group(0)
+    without_dev = new.replace(dev.group(0), "")
+    old = (previous / "Dockerfile").read_text()
+    assert without_dev.splitlines()[2:] == old.splitlines()[2:]
+    ignored = (variant.directory / ".dockerignore").read_text().splitlines()
+    assert "compose.yaml" in ignored
+    assert [line for line in ignored if line != "compose.yaml"] == (
+        (previous / ".dockerignore").read_text().splitlines()
+    )
+    assert (variant.directory / "compose.yaml").is_file()
+
+
+def test_added_dependency_manifests_are_the_apps_plus_one_dependency(manifest: Manifest) -> None:
+    for variant in [v for v in VARIANTS if v.lesson.added_dependency]:
+        folder = manifest.added_dependency_dir(variant)
+        with scratch_dir(manifest.apps[variant.lesson.app].manifests_dir(variant.tool)) as want:
+            add_dependency(want, variant.tool, variant.lesson.added_dependency)
+            for name in TOOLS[variant.tool].manifest_files:
+                assert (folder / name).read_text() == (want / name).read_text(), folder / name
 
 
 def test_other_apps_have_a_manifest_and_lock_per_tool(manifest: Manifest) -> None:

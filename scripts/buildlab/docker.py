@@ -278,11 +278,13 @@ def wait_until_serving(container: Container, path: str, *, timeout: float = 60) 
 
 
 def cleanup(session: str | None = SESSION) -> None:
-    """Remove every container and image this session labelled (session=None: all sessions)."""
+    """Remove every container, image and network (a compose project's) this session labelled
+    (session=None: all sessions)."""
     selector = f"{LABEL}=1" if session is None else f"{SESSION_LABEL}={session}"
     for list_cmd, rm_cmd in (
         (["docker", "ps", "--all", "--quiet"], ["docker", "rm", "--force"]),
         (["docker", "images", "--quiet"], ["docker", "rmi", "--force"]),
+        (["docker", "network", "ls", "--quiet"], ["docker", "network", "rm"]),
     ):
         ids = subprocess.run(
             [*list_cmd, "--filter", f"label={selector}"],

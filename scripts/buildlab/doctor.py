@@ -1,9 +1,11 @@
 """`buildlab doctor [--fix]`: what the Docker tier needs: a working engine with buildx, the
-pinned base images and a local image registry; and a headless Chromium for the docs site."""
+pinned base images, a local image registry and Docker Compose (lesson 09's development loop);
+and a headless Chromium for the docs site."""
 
 from __future__ import annotations
 
 from buildlab.browser import ensure_browser
+from buildlab.compose import ensure_compose
 from buildlab.engine import ensure_engine
 from buildlab.registry import ensure_registry
 from buildlab.standin import ensure_base_images
@@ -13,4 +15,5 @@ def doctor(*, fix: bool) -> None:
     ensure_engine(fix=fix)
     ensure_base_images(fix=fix)
     ensure_registry(fix=fix)
+    ensure_compose(fix=fix)
     ensure_browser(fix=fix)

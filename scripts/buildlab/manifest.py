@@ -104,6 +104,9 @@ class Lesson:
     test_apps: tuple[str, ...] = ()  # other apps the claim tests build with it
     test_shapes: tuple[str, ...] = ()  # project shapes the claim tests build with it
     measure_apps: tuple[str, ...] = ()  # other apps `buildlab measure` builds it with
+    dev_stage: bool = False  # a `dev` stage beside production, run by its compose.yaml
+    # The dependency the dev loop's claim adds (with its own lock, apps/APP/added-dependency).
+    added_dependency: str = ""
 
     @property
     def number(self) -> int:
@@ -254,6 +257,10 @@ class Manifest:
         against and `buildlab adopt` writes into a project."""
         return next(lesson for lesson in self.lessons if lesson.production)
 
+    def added_dependency_dir(self, variant: Variant) -> Path:
+        """The app's manifest with the lesson's added dependency, and its lock, for a tool."""
+        return self.apps[variant.lesson.app].source_dir / "added-dependency" / variant.tool
+
     def test_apps(self, lesson: Lesson) -> list[App]:
         return [self.apps[name] for name in lesson.test_apps]
 
@@ -267,9 +274,27 @@ class Manifest:
         measure), in the lesson's lock style."""
         from buildlab.tools import TOOLS
 
-        folders = [
-            LockFolder(v.name, v.tool, v.directory, v.lesson.base, v.lesson.hashed_locks)
+        def folder(v: Variant, name: str, directory: Path) -> LockFolder:
+            tool, hashed = TOOLS[v.tool], v.lesson.hashed_locks
+            if v.lesson.dev_stage and tool.dev_lock_file:  # a second lock for the dev stage
+                return LockFolder(
+                    name,
+                    v.tool,
+                    directory,
+                    v.lesson.base,
+                    hashed,
+                    lock_command=f"{tool.lock(hashed=hashed)} && {tool.dev_lock_command}",
+                    lock_files=(tool.lock_file, tool.dev_lock_file),
+                )
+            return LockFolder(name, v.tool, directory, v.lesson.base, hashed)
+
+        folders = [folder(v, v.name, v.directory) for v in variants]
+        folders += [
+            folder(
+                v, f"apps/{v.lesson.app}/added-dependency/{v.tool}", self.added_dependency_dir(v)
+            )
             for v in variants
+            if v.lesson.added_dependency
         ]
         seen: set[tuple[str, str, bool]] = set()
         for v in variants:
@@ -382,6 +407,8 @@ def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
             test_apps=tuple(spec.get("test_apps", ())),
             test_shapes=tuple(spec.get("test_shapes", ())),
             measure_apps=tuple(spec.get("measure_apps", ())),
+            dev_stage=bool(spec.get("dev_stage", False)),
+            added_dependency=spec.get("added_dependency", ""),
         )
         for spec in data["lessons"]
     )

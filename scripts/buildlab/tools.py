@@ -36,6 +36,10 @@ class Tool:
     from_cache: str  # regex: a line that means a package was installed without downloading
     log_flag: str
     executables: tuple[str, ...]  # the tool's commands, absent from a runtime image
+    # A tool whose lock leaves the dev dependencies out (pip-compile) locks them in a second
+    # file for a lesson's dev stage; the others' one lock has every group.
+    dev_lock_file: str = ""
+    dev_lock_command: str = ""
 
     @property
     def lock_style_matters(self) -> bool:
@@ -83,6 +87,11 @@ TOOLS: dict[str, Tool] = {
             from_cache=PIP_FROM_CACHE,
             log_flag="",
             executables=("pip-compile", "pip-sync"),
+            dev_lock_file="requirements-dev.txt",
+            dev_lock_command=(
+                "pip-compile --quiet --strip-extras --generate-hashes --extra dev "
+                "--output-file=requirements-dev.txt pyproject.toml"
+            ),
         ),
         Tool(
             name="pipenv",

@@ -1,0 +1,233 @@
+"""Docker Compose v2 for the development loop (lesson 09): installed by `doctor` (Debian's
+`docker-compose` package, from the engine's Debian suite), and a lesson folder's project run
+under `docker compose watch`, always taken down afterwards.
+
+A project started here carries buildlab's labels (containers, images, network) through an
+override file of ours, so `buildlab clean` finds what an interrupted run left; the lesson's
+own compose.yaml is never edited.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from buildlab import docker
+from buildlab.errors import BuildlabError, ContainerFailed, EngineError, UsageError
+from buildlab.proc import run, tail
+
+PACKAGE = "docker-compose"
+# develop.watch came with Compose 2.22.
+MIN_VERSION = (2, 22)
+SERVICE = "app"  # the service every lesson's compose.yaml defines
+CONTAINER_PORT = 8000
+
+
+def version() -> tuple[int, int] | None:
+    """`docker compose version`, or None when the plugin is missing."""
+    try:
+        out = subprocess.run(
+            ["docker", "compose", "version", "--short"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    except FileNotFoundError:
+        return None
+    found = re.match(r"v?(\d+)\.(\d+)", out.stdout.strip())
+    return (int(found.group(1)), int(found.group(2))) if out.returncode == 0 and found else None
+
+
+def compose_answers() -> bool:
+    found = version()
+    return found is not None and found >= MIN_VERSION
+
+
+def require_compose() -> None:
+    if not compose_answers():
+        found = version()
+        have = "is missing" if found is None else f"is {found[0]}.{found[1]}, too old"
+        raise EngineError(
+            f"Docker Compose {have}: lesson 09 needs {MIN_VERSION[0]}.{MIN_VERSION[1]} or "
+            "newer (develop.watch); run `make doctor`"
+        )
+
+
+def ensure_compose(*, fix: bool, say: Callable[[str], None] = print) -> None:
+    if compose_answers():
+        found = version()
+        assert found is not None
+        say(f"compose: Docker Compose {found[0]}.{found[1]} answers")
+        return
+    if not fix:
+        require_compose()
+    from buildlab.engine import apt_install
+
+    say(f"compose: installing {PACKAGE} (apt)")
+    apt_install([PACKAGE])
+    require_compose()
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+# Our labels on everything the project creates (the lesson's file stays as it is).
+OVERRIDE = """\
+services:
+  {service}:
+    labels: {labels}
+    build:
+      labels: {labels}
+networks:
+  default:
+    labels: {labels}
+"""
+
+
+@dataclass
+class Watched:
+    """A lesson folder's compose project under `docker compose watch`."""
+
+    name: str
+    directory: Path
+    port: int
+    files: list[str]
+    log: Path
+
+    def compose(
+        self, *args: str, check: bool = True, timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]:
+        return run(
+            ["docker", "compose", "--project-name", self.name, *self.files, *args],
+            cwd=str(self.directory),
+            env={**os.environ, "DEV_PORT": str(self.port)},
+            check=check,
+            timeout=timeout,
+        )
+
+    def container_id(self) -> str:
+        ids = self.compose("ps", "--quiet", SERVICE).stdout.split()
+        if len(ids) != 1:
+            raise ContainerFailed(f"{self.name}: {len(ids)} {SERVICE} containers running")
+        return ids[0]
+
+    def image_id(self) -> str:
+        return run(
+            ["docker", "inspect", "--format", "{{.Image}}", self.container_id()]
+        ).stdout.strip()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def logs(self) -> str:
+        return self.compose("logs", "--no-color", SERVICE, check=False).stdout
+
+    def watch_log(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def exec(self, *command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return self.compose("exec", "--no-TTY", SERVICE, *command, check=check)
+
+
+def wait_until(
+    condition: Callable[[], bool], *, timeout: float, what: str, detail: Callable[[], str]
+) -> float:
+    """Poll `condition` until it holds; the seconds it took. Fails with `detail()` on time-out."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if condition():
+            return time.monotonic() - start
+        time.sleep(0.1)
+    raise ContainerFailed(f"{what}: not within {timeout:.0f} s", detail=detail())
+
+
+def serving(watched: Watched, path: str) -> bool:
+    try:
+        status, _ = docker.http("GET", watched.url(path), timeout=2)
+    except OSError:
+        return False
+    return status == 200
+
+
+@contextmanager
+def watching(directory: Path, health_path: str, *, port: int | None = None) -> Iterator[Watched]:
+    """`docker compose watch` on a lesson folder (its compose.yaml), serving `health_path` on
+    127.0.0.1:`port` (a free one by default). Always taken down: containers, network, the
+    images it built, the override file."""
+    require_compose()
+    if port is None:
+        port = free_port()
+    elif not port_is_free(port):
+        raise UsageError(f"port {port} on 127.0.0.1 is in use: pass another one")
+    name = f"buildlab-dev-{docker.SESSION}-{secrets.token_hex(3)}"
+    with tempfile.TemporaryDirectory(prefix="buildlab-compose-") as scratch:
+        labels = "{" + f'"{docker.LABEL}": "1", "{docker.SESSION_LABEL}": "{docker.SESSION}"' + "}"
+        override = Path(scratch, "labels.yaml")
+        override.write_text(OVERRIDE.format(service=SERVICE, labels=labels))
+        files = ["--file", str(directory / "compose.yaml"), "--file", str(override)]
+        watched = Watched(name, directory, port, files, Path(scratch, "watch.log"))
+        with watched.log.open("w") as log:
+            process = subprocess.Popen(
+                ["docker", "compose", "--project-name", name, *files, "watch"],
+                cwd=directory,
+                env={**os.environ, "DEV_PORT": str(port)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            try:
+                wait_until(
+                    lambda: serving(watched, health_path) or process.poll() is not None,
+                    timeout=600,
+                    what=f"{directory.name}: the dev container never served {health_path}",
+                    detail=lambda: tail(watched.watch_log()),
+                )
+                if process.poll() is not None:
+                    raise BuildlabError(
+                        f"docker compose watch ended with exit code {process.returncode}",
+                        detail=tail(watched.watch_log()),
+                    )
+                yield watched
+            finally:
+                if process.poll() is None:
+                    os.killpg(process.pid, signal.SIGINT)
+                    try:
+                        process.wait(timeout=30)
+                    except subprocess.TimeoutExpired:
+                        os.killpg(process.pid, signal.SIGKILL)
+                        process.wait()
+                watched.compose(
+                    "down",
+                    "--volumes",
+                    "--rmi",
+                    "local",
+                    "--remove-orphans",
+                    "--timeout",
+                    "5",
+                    check=False,
+                )
