@@ -1,6 +1,6 @@
 # Thin on purpose: every target runs one script or one buildlab command. Logic lives in
 # scripts/cli (a small typed package); scripts/bootstrap creates .venv from pins.toml.
-.PHONY: help demo measure site check test doctor list sync relock check-locks docs lint clean adopt
+.PHONY: help demo measure site check test doctor list sync relock check-locks docs lint clean adopt dev
 
 help:          ## This list (a bare `make` prints it and installs nothing)
 	@grep -E '^[a-z-]+: +##' $(MAKEFILE_LIST) | sed -E 's/: +## /\t/' | expand -t 16
@@ -46,3 +46,6 @@ adopt:         ## Lesson 07 in your project, proven there: make adopt PROJECT=pa
 
 docs:          ## Regenerate the generated blocks (diffs, claims, results) and the charts
 	scripts/cli docs
+
+dev:           ## Lesson 09's development loop for one tool: make dev TOOL=uv (Ctrl-C stops it)
+	scripts/cli dev 09 "$(or $(TOOL),uv)"

@@ -409,6 +409,7 @@ def test_generated_doc_blocks_and_charts_are_fresh(manifest: Manifest) -> None:
         (["measure", "--app", "fastapi", "--lesson", "01"], "nothing to measure"),
         (["measure", "--repeat", "0"], "--repeat must be 1 or more"),
         (["relock", "--lesson", "nope"], "valid lessons:"),
+        (["dev", "08", "uv"], "has no dev stage (lessons with one: "),
     ],
 )
 def test_unknown_names_exit_2_with_the_valid_ones(args: list[str], expected: str) -> None:
@@ -424,6 +425,28 @@ def test_no_engine_is_one_clear_sentence() -> None:
     assert result.returncode == 3
     assert result.stderr.startswith("buildlab: No Docker engine answers")
     assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_dev_loop_refuses_a_busy_port_and_a_missing_compose_in_one_line() -> None:
+    import socket
+
+    dev = next(lesson for lesson in MANIFEST.lessons if lesson.dev_stage)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        result = run_cli("dev", dev.id, "uv", "--port", port)
+    assert result.returncode == 2
+    assert (
+        result.stderr
+        == f"buildlab: port {port} on 127.0.0.1 is in use: pass --port with a free one\n"
+    )
+    result = run_cli("dev", dev.id, "uv", env={"PATH": "/nonexistent"})  # no docker at all
+    assert result.returncode == 3
+    assert result.stderr.startswith(
+        "buildlab: Docker Compose is missing: the development loop needs"
+    )
     assert len(result.stderr.strip().splitlines()) == 1
 
 

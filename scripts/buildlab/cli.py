@@ -66,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_run)
 
     p = sub.add_parser(
+        "dev",
+        help="a lesson's development loop: docker compose watch on its folder until Ctrl-C",
+    )
+    p.add_argument("lesson")
+    p.add_argument("tool")
+    p.add_argument("--port", type=int, default=8000, help="host port on 127.0.0.1 (8000)")
+    p.set_defaults(func=_dev)
+
+    p = sub.add_parser(
         "sync", help="copy the primary app into every lesson folder (--check: only compare)"
     )
     p.add_argument("--check", action="store_true")
@@ -203,6 +212,37 @@ def _run(args: argparse.Namespace) -> None:
     require_engine()
     try:
         build_and_probe(manifest, variant, keep_running=args.keep_running)
+    finally:
+        docker.cleanup()
+
+
+def _dev(args: argparse.Namespace) -> None:
+    import time
+
+    from buildlab import compose, docker
+    from buildlab.engine import require_engine
+
+    manifest = load_manifest()
+    variant = manifest.variant(args.lesson, args.tool)
+    if not variant.lesson.dev_stage:
+        dev = [lesson.id for lesson in manifest.lessons if lesson.dev_stage]
+        raise UsageError(
+            f"{variant.lesson.id} has no dev stage (lessons with one: {', '.join(dev)})"
+        )
+    if not compose.port_is_free(args.port):
+        raise UsageError(f"port {args.port} on 127.0.0.1 is in use: pass --port with a free one")
+    compose.require_compose()
+    require_engine()
+    app = manifest.apps[variant.lesson.app]
+    try:
+        with compose.watching(variant.directory, app.health_path, port=args.port) as watched:
+            print(
+                f"dev: {variant.name} serves {watched.url(app.health_path)}; edit the files "
+                f"in {variant.directory} and they are served. Ctrl-C stops it and removes "
+                "the container, its network and the dev image."
+            )
+            while True:
+                time.sleep(3600)
     finally:
         docker.cleanup()
 
