@@ -59,8 +59,8 @@ def require_compose() -> None:
         found = version()
         have = "is missing" if found is None else f"is {found[0]}.{found[1]}, too old"
         raise EngineError(
-            f"Docker Compose {have}: the development loop needs {MIN_VERSION[0]}.{MIN_VERSION[1]} or "
-            "newer (develop.watch); run `make doctor`"
+            f"Docker Compose {have}: the development loop needs "
+            f"{MIN_VERSION[0]}.{MIN_VERSION[1]} or newer (develop.watch); run `make doctor`"
         )
 
 
