@@ -702,7 +702,7 @@ BREAKS: dict[str, Callable[[Path], None]] = {
     "tests-not-mounted": lambda dockerfile: _drop_lines(
         dockerfile.parent / "compose.yaml", r"^\s*volumes:$|^\s*- \./tests:"
     ),
-    "dev-as-root": lambda dockerfile: _replace_once(dockerfile, "USER 10001:10001\n", ""),
+    "dev-as-root": lambda dockerfile: _replace_once(dockerfile, "USER 10001\n", ""),
 }
 
 
