@@ -527,6 +527,52 @@ def reproducible_digest(ctx: ClaimContext) -> None:
         )
 
 
+def _digest(ctx: ClaimContext, variant: Variant, dest: Path) -> str:
+    """The OCI digest of a variant's default target, reproducibly built (cache allowed: the
+    content is the same either way, and the timestamps are rewritten)."""
+    from buildlab.reproducible import manifest_digest
+
+    docker.build(
+        variant.directory,
+        docker.image_tag(f"{variant.name}-oci"),
+        extra_args=[
+            "--build-arg",
+            "SOURCE_DATE_EPOCH=1700000000",
+            "--output",
+            f"type=oci,dest={dest},rewrite-timestamp=true",
+        ],
+    )
+    return manifest_digest(dest)
+
+
+def production_same_as_previous_lesson(ctx: ClaimContext) -> None:
+    from buildlab.reproducible import differences
+
+    lessons = ctx.manifest.lessons
+    previous = Variant(lessons[lessons.index(ctx.variant.lesson) - 1], ctx.tool)
+    with tempfile.TemporaryDirectory(prefix="buildlab-oci-") as tmp:
+        before, after = Path(tmp, "previous.tar"), Path(tmp, "this.tar")
+        digests = [_digest(ctx, previous, before), _digest(ctx, ctx.variant, after)]
+        FACTS.append(
+            f"production-same-as-previous-lesson {ctx.variant.name}: {digests[1]}, "
+            f"{previous.name}: {digests[0]}"
+        )
+        if digests[0] == digests[1]:
+            return
+        # pip-tools keeps the dev lock as a second file, which the dev stage reads from the
+        # build context; .dockerignore cannot keep it from one stage only, so the production
+        # stage's `COPY . .` takes it too: that file, and nothing else, may differ.
+        dev_lock = TOOLS[ctx.tool].dev_lock_file
+        allowed = {f"/app/{dev_lock}: only in one build"} if dev_lock else set()
+        unexpected = [
+            line
+            for line in differences(before, after)
+            if re.sub(r"^layer \d+: ", "", line) not in allowed
+        ]
+        assert not unexpected, f"digests differ: {digests}\n" + "\n".join(unexpected[:20])
+        FACTS.append(f"  ({ctx.variant.name} differs only by {sorted(allowed)})")
+
+
 # ---------------------------------------------------------------------------------------------
 # The development loop (lesson 09): the lesson folder's compose.yaml under `docker compose
 # watch`, in a scratch copy the checks edit.
@@ -731,6 +777,7 @@ CLAIM_CHECKS: dict[str, Callable[[ClaimContext], None]] = {
     "project-shapes-serve": project_shapes_serve,
     "cache-export-survives-prune": cache_export_survives_prune,
     "reproducible-digest": reproducible_digest,
+    "production-same-as-previous-lesson": production_same_as_previous_lesson,
     "dev-edit-served-without-rebuild": dev_edit_served_without_rebuild,
     "dev-dependency-change-rebuilds": dev_dependency_change_rebuilds,
     "dev-tests-run-in-container": dev_tests_run_in_container,

@@ -15,6 +15,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from buildlab import sync
+from buildlab.errors import UsageError
 from buildlab.lint import hadolint
 from buildlab.locks import stale_locks
 from buildlab.manifest import LockFolder, Manifest, Variant, load_manifest
@@ -492,7 +493,8 @@ def test_measure_selects_lessons_tools_apps_and_peers_from_the_manifest(manifest
 
     everything = select_subjects(manifest, lessons=None, tools=None, apps=None, peers=None)
     lessons = [s for s in everything if s.kind == "lesson"]
-    assert len([s for s in lessons if s.app == s.own_app]) == len(manifest.all_variants())
+    measured = [v for v in manifest.all_variants() if not v.lesson.same_image_as_previous]
+    assert len([s for s in lessons if s.app == s.own_app]) == len(measured)
     assert {(s.name, s.app.name) for s in lessons if s.app != s.own_app} == {
         (lesson.id, app) for lesson in manifest.lessons for app in lesson.measure_apps
     }
@@ -503,6 +505,12 @@ def test_measure_selects_lessons_tools_apps_and_peers_from_the_manifest(manifest
     assert [(s.variant.name, s.app.name) for s in only] == [("07-production/uv", "fastapi")]
     one_peer = select_subjects(manifest, lessons=None, tools=None, apps=None, peers=["uv-example"])
     assert {(s.kind, s.name) for s in one_peer} == {("peer", "uv-example")}
+    # A lesson that builds the previous one's image is left out, and naming it is bad input.
+    same = [lesson for lesson in manifest.lessons if lesson.same_image_as_previous]
+    assert same
+    assert not {s.name for s in everything} & {lesson.id for lesson in same}
+    with pytest.raises(UsageError, match="the previous lesson's image"):
+        select_subjects(manifest, lessons=[same[0].id], tools=None, apps=None, peers=None)
 
 
 def test_summary_reports_median_and_range() -> None:

@@ -17,7 +17,7 @@ from functools import cache, partial
 from pathlib import Path
 
 from buildlab import results
-from buildlab.manifest import Lesson, Manifest
+from buildlab.manifest import SAME_IMAGE_CLAIM, Lesson, Manifest
 from buildlab.paths import ROOT
 
 BLOCK = re.compile(
@@ -106,12 +106,26 @@ def _with_results(render: Callable[[results.Results], str], *, full: bool = True
     return line + "\n\n" + render(data)
 
 
-def lesson_results_block(lesson: Lesson) -> str:
-    return _with_results(lambda data: results.builds_table(data, lesson.id), full=False)
+def lesson_results_block(manifest: Manifest, lesson: Lesson) -> str:
+    measured = lesson
+    while measured.same_image_as_previous:  # its numbers are the image's: the lesson before
+        measured = manifest.lessons[manifest.lessons.index(measured) - 1]
+    table = partial(results.builds_table, lesson=measured.id)
+    if measured == lesson:
+        return _with_results(table, full=False)
+    link = f"[lesson {measured.number:02d}](../{measured.id}/README.md)"
+    return _with_results(
+        lambda data: (
+            f"`docker build .` here builds {link}'s production image "
+            f"(`{SAME_IMAGE_CLAIM}`), so `buildlab measure` does not measure it again: "
+            f"these are {link}'s numbers.\n\n" + table(data)
+        ),
+        full=False,
+    )
 
 
 def overview_block(manifest: Manifest) -> str:
-    lessons = [lesson.id for lesson in manifest.lessons]
+    lessons = [lesson.id for lesson in manifest.lessons if not lesson.same_image_as_previous]
     tools = list(manifest.tools)
 
     def render(data: results.Results) -> str:
@@ -256,7 +270,7 @@ def documents(manifest: Manifest) -> list[Document]:
         blocks: dict[str, Callable[[], str]] = {
             "changes": partial(changes_block, manifest, lesson),
             "claims": partial(claims_block, manifest, lesson),
-            "results": partial(lesson_results_block, lesson),
+            "results": partial(lesson_results_block, manifest, lesson),
         }
         if lesson != manifest.lessons[0]:
             blocks["other-tools"] = partial(other_tools_block, manifest, lesson)

@@ -93,7 +93,8 @@ def select_subjects(
 
     No lesson and no peer named: everything. Naming lessons leaves peers out unless named
     (a lesson's variations come with it); naming peers leaves lessons out unless named.
-    Unknown names are a UsageError (exit 2)."""
+    A lesson that builds the previous lesson's image unchanged is not measured again.
+    Unknown names, or naming such a lesson, are a UsageError (exit 2)."""
     for name in apps or []:
         manifest.app(name)
     for name in peers or []:
@@ -103,9 +104,18 @@ def select_subjects(
     def wanted(app: App) -> bool:
         return not apps or app.name in apps
 
+    for name in lessons or []:
+        lesson = manifest.lesson(name)
+        if lesson.same_image_as_previous:
+            raise UsageError(
+                f"{lesson.id} builds the previous lesson's image, digest for digest: "
+                "measure that lesson instead"
+            )
     out: list[Subject] = []
     if everything or lessons:
         for variant in manifest.select(lessons, tools):
+            if variant.lesson.same_image_as_previous:
+                continue
             own = manifest.apps[variant.lesson.app]
             for app in [own, *(manifest.apps[n] for n in variant.lesson.measure_apps)]:
                 if wanted(app):
