@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,9 @@ def labelled(session: str) -> list[str]:
             check=True,
         ).stdout.split()
     return found
+
+
+def interruptible() -> None:
+    """A child's SIGINT as a terminal gives it (a `preexec_fn`): a test run started in the
+    background (`cmd &`) inherits SIGINT ignored, and the child would never see its Ctrl-C."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

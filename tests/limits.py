@@ -37,10 +37,10 @@ DOCKER_STOP_TIMEOUT_SECONDS = 10.0
 # dev-edit-served-without-rebuild: compose notices an edit within about a second and the
 # server's --reload within another (both poll); far beyond that, the loop is not working.
 # Each tool's measured time is printed with the figures, not judged here.
-DEV_EDIT_WITHIN_SECONDS = 30.0
+DEV_EDIT_WITHIN_SECONDS = 15.0
 # dev-dependency-change-rebuilds: compose says it rebuilds within seconds of the lock changing;
 # the rebuild itself installs one more package on top of cached layers.
-DEV_REBUILD_NOTICED_SECONDS = 20.0
+DEV_REBUILD_NOTICED_SECONDS = 10.0
 DEV_REBUILD_WITHIN_SECONDS = 300.0
 # dev-runs-as-non-root: how long a file written on the host may take to appear in the
 # container (compose's own debounce is well under a second).

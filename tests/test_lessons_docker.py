@@ -24,7 +24,7 @@ from buildlab.pins import load_pins
 from buildlab.scenarios import add_dependency, scratch_copy
 from buildlab.tools import TOOLS
 from claims import CLAIM_CHECKS, CONTROL_FAILURES, ClaimContext
-from helpers import break_dockerfile, labelled
+from helpers import break_dockerfile, interruptible, labelled
 
 pytestmark = pytest.mark.docker
 MANIFEST = load_manifest()
@@ -159,6 +159,7 @@ def test_ctrl_c_removes_containers_and_images(engine: None) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=interruptible,
     )
     try:
         assert process.stdout is not None

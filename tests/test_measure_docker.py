@@ -22,7 +22,7 @@ from buildlab.charts import CHARTS, drawn_from, fingerprint
 from buildlab.engine import engine_answers
 from buildlab.manifest import Variant, load_manifest
 from buildlab.measure import Subject, measure
-from helpers import break_dockerfile, run_cli
+from helpers import break_dockerfile, interruptible, run_cli
 
 pytestmark = pytest.mark.docker
 MANIFEST = load_manifest()
@@ -161,6 +161,7 @@ def test_ctrl_c_leaves_no_container_image_or_temp_folder(engine: None, tmp_path:
         text=True,
         env=env,
         start_new_session=True,
+        preexec_fn=interruptible,
     )
     assert process.stdout is not None
     deadline = time.monotonic() + 300

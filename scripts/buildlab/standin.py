@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,6 +139,7 @@ def is_stand_in(tag: str) -> bool:
 
 def ensure_base_images(*, fix: bool, say: Callable[[str], None] = print) -> None:
     pins = load_pins()
+    missing = []
     for recipe in recipes(pins):
         labels = image_labels(recipe.tag)
         if labels is not None and labels.get(STAND_IN_LABEL) != "true":
@@ -153,7 +155,25 @@ def ensure_base_images(*, fix: bool, say: Callable[[str], None] = print) -> None
             raise EngineError(
                 f"Base image {recipe.tag} is missing and cannot be pulled: run `make doctor`."
             )
-        build_stand_in(recipe, pins, say)
+        missing.append(recipe)
+    build_stand_ins(missing, pins, say)
+
+
+def build_stand_ins(missing: list[Recipe], pins: Pins, say: Callable[[str], None]) -> None:
+    """Both stand-ins at once: debootstrap spends much of its time waiting on the mirror and
+    on one dpkg at a time, so the second build costs little beside the first."""
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        tags = ", ".join(recipe.tag for recipe in missing)
+        raise EngineError(
+            f"Base image(s) {tags} cannot be pulled and building a stand-in needs root."
+        )
+    _ensure_debootstrap()
+    _download_wheel("pip", pins.tools["pip"], STATE_DIR / "stand-ins" / "wheels")  # shared, once
+    with ThreadPoolExecutor(max_workers=len(missing)) as pool:
+        for done in [pool.submit(build_stand_in, recipe, pins, say) for recipe in missing]:
+            done.result()  # the first failure, raised here
 
 
 def _pull(tag: str) -> bool:
@@ -174,15 +194,16 @@ def build_stand_in(recipe: Recipe, pins: Pins, say: Callable[[str], None]) -> No
     _ensure_debootstrap()
     work = STATE_DIR / "stand-ins"
     rootfs = work / recipe.key
+    debs = work / "debs" / recipe.key  # one download cache per build: they run side by side
     shutil.rmtree(rootfs, ignore_errors=True)
-    (work / "debs").mkdir(parents=True, exist_ok=True)
+    debs.mkdir(parents=True, exist_ok=True)
     say(f"base image: building stand-in {recipe.tag} with debootstrap {pins.debian_suite} ...")
     run(
         [
             "debootstrap",
             "--variant=minbase",
             f"--include={','.join(recipe.packages)}",
-            f"--cache-dir={(work / 'debs').resolve()}",
+            f"--cache-dir={debs.resolve()}",
             pins.debian_suite,
             str(rootfs),
             DEBIAN_MIRROR,
@@ -288,6 +309,9 @@ def _install_sitecustomize(rootfs: Path) -> None:
 
 
 def _download_wheel(name: str, version: str, dest: Path) -> Path:
+    pattern = f"{name.replace('-', '_')}-{version}-*.whl"
+    if found := next(dest.glob(pattern), None):
+        return found  # downloaded before both stand-in builds started
     dest.mkdir(parents=True, exist_ok=True)
     run(
         [
@@ -304,7 +328,7 @@ def _download_wheel(name: str, version: str, dest: Path) -> Path:
         ],
         timeout=600,
     )
-    return next(dest.glob(f"{name.replace('-', '_')}-{version}-*.whl"))
+    return next(dest.glob(pattern))
 
 
 def _clean(rootfs: Path) -> None:
