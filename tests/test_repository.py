@@ -849,3 +849,36 @@ def test_every_pinned_image_has_the_official_images_package_list() -> None:
         assert list(names) == sorted(set(names)), f"{tag}: not sorted and unique"
         bad = [name for name in names if not re.fullmatch(r"[a-z0-9][a-z0-9+.-]+", name)]
         assert not bad, f"{tag}: not Debian package names: {bad}"
+
+
+def test_a_build_lost_to_the_engines_unpack_race_runs_once_more(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from buildlab import docker
+    from buildlab.errors import BuildFailed
+
+    calls: list[str] = []
+
+    def lost_then_built(context: Path, tag: str, *_: object) -> docker.BuildResult:
+        calls.append(tag)
+        if len(calls) == 1:
+            raise BuildFailed("docker build failed", detail=f"{docker.ENGINE_UNPACK_RACE} x")
+        return docker.BuildResult(tag=tag, seconds=1.0, log="", steps=[])
+
+    monkeypatch.setattr(docker, "_build_once", lost_then_built)
+    assert docker.build(Path("."), "t").tag == "t"
+    assert len(calls) == 2
+    calls.clear()
+    with pytest.raises(BuildFailed):  # a timed build records it instead
+        docker.build(Path("."), "t", retry_unpack_race=False)
+    assert len(calls) == 1
+
+    def failed(context: Path, tag: str, *_: object) -> docker.BuildResult:
+        calls.append(tag)
+        raise BuildFailed("docker build failed", detail="ERROR: no such package: boom")
+
+    calls.clear()
+    monkeypatch.setattr(docker, "_build_once", failed)
+    with pytest.raises(BuildFailed):  # the project's own failure is never retried
+        docker.build(Path("."), "t")
+    assert len(calls) == 1

@@ -57,6 +57,12 @@ def image_tag(name: str) -> str:
     return f"buildlab/{safe}:{SESSION}"
 
 
+# The containerd image store sometimes loses a layer's parent while it unpacks a finished
+# build ("parent snapshot ... does not exist", containerd/containerd#10835, ddev/ddev#8136):
+# every step ran, only the engine's bookkeeping failed, and the same build then succeeds.
+ENGINE_UNPACK_RACE = "failed to prepare extraction snapshot"
+
+
 def build(
     context: Path,
     tag: str,
@@ -64,11 +70,29 @@ def build(
     extra_args: list[str] | None = None,
     timeout: float = 1800,
     on_line: Callable[[str], None] | None = None,
+    retry_unpack_race: bool = True,
 ) -> BuildResult:
     """docker build with plain progress; BuildFailed carries the failing step's log tail.
 
     `on_line` sees each log line as it arrives (progress display). An interrupt or a timeout
-    stops the build client, which cancels the build: no image is left behind."""
+    stops the build client, which cancels the build: no image is left behind. A build lost to
+    the engine's unpack race is run once more (unless `retry_unpack_race` is off: a timed
+    build records the failure instead of a second, cached, time)."""
+    try:
+        return _build_once(context, tag, extra_args, timeout, on_line)
+    except BuildFailed as failure:
+        if not retry_unpack_race or ENGINE_UNPACK_RACE not in failure.detail:
+            raise
+    return _build_once(context, tag, extra_args, timeout, on_line)
+
+
+def _build_once(
+    context: Path,
+    tag: str,
+    extra_args: list[str] | None,
+    timeout: float,
+    on_line: Callable[[str], None] | None,
+) -> BuildResult:
     args = [
         "docker",
         "build",

@@ -436,7 +436,7 @@ def measure_round(
             tag = docker.image_tag(f"measure-{slug}-{repetition}-{scenario}")
             built.append(tag)
             try:
-                build = docker.build(context, tag, on_line=show_step)
+                build = docker.build(context, tag, on_line=show_step, retry_unpack_race=False)
                 pushed = repository.push(build.tag).uploaded_bytes
             except (BuildFailed, PushFailed) as error:
                 record["runs"].append(failed_record(repetition, scenario, error))
