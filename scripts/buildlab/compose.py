@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -24,7 +23,7 @@ from pathlib import Path
 
 from buildlab import docker
 from buildlab.errors import BuildlabError, ContainerFailed, EngineError, UsageError
-from buildlab.proc import run, tail
+from buildlab.proc import free_port, port_is_free, run, tail
 
 PACKAGE = "docker-compose"
 # develop.watch came with Compose 2.22.
@@ -77,22 +76,6 @@ def ensure_compose(*, fix: bool, say: Callable[[str], None] = print) -> None:
     say(f"compose: installing {PACKAGE} (apt)")
     apt_install([PACKAGE])
     require_compose()
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # Our labels on everything the project creates (the lesson's file stays as it is).

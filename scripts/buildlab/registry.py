@@ -13,7 +13,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import time
 import urllib.error
@@ -25,7 +24,7 @@ from typing import Any
 
 from buildlab.errors import EngineError, PushFailed
 from buildlab.paths import STATE_DIR
-from buildlab.proc import run, tail
+from buildlab.proc import run, running_pid, stop_process, tail
 
 ADDRESS = os.environ.get("BUILDLAB_REGISTRY", "127.0.0.1:5000")
 CONFIG_FILE = STATE_DIR / "registry.yml"
@@ -124,12 +123,7 @@ def _start(say: Callable[[str], None]) -> None:
 
 def _our_pid() -> int | None:
     """The registry process `doctor` started, if it still runs (None: not ours)."""
-    try:
-        pid = int(PID_FILE.read_text())
-        os.kill(pid, 0)
-    except (OSError, ValueError):
-        return None
-    return pid
+    return running_pid(PID_FILE)
 
 
 def empty() -> None:
@@ -138,29 +132,9 @@ def empty() -> None:
     pid = _our_pid()
     if pid is None:
         return
-    _stop(pid)
+    stop_process(pid)
     shutil.rmtree(STORAGE, ignore_errors=True)
     _start(lambda _: None)
-
-
-def _stop(pid: int, timeout: float = 10) -> None:
-    """SIGTERM, then wait until the process is gone (reaped, when it is our own child: a
-    zombie would still answer os.kill(pid, 0))."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if os.waitpid(pid, os.WNOHANG)[0] == pid:
-                return
-        except ChildProcessError:  # not our child: its parent reaps it
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-        time.sleep(0.05)
 
 
 def unique_name(name: str) -> str:
