@@ -20,7 +20,7 @@ check:         ## The fast tier only (no Docker): manifest, lint, types, generat
 test:          ## Set up, then run every test: the fast tier first, then the Docker tier
 	scripts/test
 
-doctor:        ## A Docker engine, the pinned base images, a local registry (installs on Debian as root)
+doctor:        ## A Docker engine, the pinned base images, a local registry, a private package index (installs on Debian as root)
 	scripts/cli doctor --fix
 
 list:          ## Lessons, tools, claims and peers from lessons.toml
@@ -38,7 +38,7 @@ check-locks:   ## Is every lock fresh, by its own tool's check?
 lint:          ## hadolint on every lesson Dockerfile
 	scripts/cli lint
 
-clean:         ## Remove every container and image buildlab labelled; empty the local registry
+clean:         ## Remove every container and image buildlab labelled; empty the local registry; stop the private index
 	scripts/cli clean
 
 adopt:         ## Lesson 07 in your project, proven there: make adopt PROJECT=path/to/project
