@@ -5,6 +5,7 @@ tests/test_repository.py fails when this registry and the manifest's claims disa
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import secrets
@@ -12,15 +13,16 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import limits
-from buildlab import compose, docker, registry
+from buildlab import compose, docker, private_index, registry
 from buildlab.errors import BuildFailed, BuildlabError
 from buildlab.load import run_load
 from buildlab.manifest import App, Manifest, Shape, Variant
 from buildlab.measure import code_bytes
+from buildlab.pins import load_pins
 from buildlab.probe import ANY_UID, HARDENED, check_probe, running
 from buildlab.proc import run, tail
 from buildlab.scenarios import (
@@ -73,8 +75,23 @@ class ClaimContext:
         variant = variant or self.variant
         key = str(variant.directory)
         if key not in self.builds:
-            self.builds[key] = docker.build(variant.directory, docker.image_tag(variant.name))
+            self.builds[key] = docker.build(
+                variant.directory,
+                docker.image_tag(variant.name),
+                extra_args=private_index.build_args(variant.lesson.private_index),
+            )
         return self.builds[key]
+
+    @property
+    def build_args(self) -> list[str]:
+        """What every build of this lesson needs: the private index's secret, for lesson 10."""
+        return private_index.build_args(self.variant.lesson.private_index)
+
+    def build(
+        self, context: Path, tag: str, *, extra_args: list[str] | None = None
+    ) -> docker.BuildResult:
+        """A build of (a copy of) this lesson, with what its builds need."""
+        return docker.build(context, tag, extra_args=[*self.build_args, *(extra_args or [])])
 
     def tag(self, suffix: str) -> str:
         return docker.image_tag(f"{self.variant.name}-{suffix}")
@@ -89,9 +106,9 @@ def _rebuild_after_code_change(ctx: ClaimContext) -> docker.BuildResult:
     """Build a scratch copy (warm), change code only, rebuild; return the second build."""
     tag = ctx.tag("code-change")
     with scratch_copy(ctx.variant) as context:
-        docker.build(context, tag)
+        ctx.build(context, tag)
         make_code_change(context, ctx.app)
-        after = docker.build(context, tag)
+        after = ctx.build(context, tag)
     code_copy = [s for s in after.instructions if s.instruction.startswith("COPY . .")]
     assert code_copy, "the build has no `COPY . .`"
     assert not code_copy[0].cached, "the code change did not reach the build"
@@ -112,11 +129,11 @@ def code_change_ships_only_code(ctx: ClaimContext) -> None:
     name = re.sub(r"[^a-z0-9]+", "-", ctx.variant.name)
     repository = registry.Repository(registry.unique_name(f"buildlab/claims/{name}"))
     with scratch_copy(ctx.variant) as context:
-        before = docker.build(context, ctx.tag("ships-code-1"))
+        before = ctx.build(context, ctx.tag("ships-code-1"))
         repository.push(before.tag)
         code = code_bytes(context, registry.Repository(registry.unique_name("buildlab/code")))
         make_code_change(context, ctx.app)
-        after = docker.build(context, ctx.tag("ships-code-2"))
+        after = ctx.build(context, ctx.tag("ships-code-2"))
         pushed = repository.push(after.tag)
     reran = [
         s.instruction for s in after.build_steps if s.instruction.startswith("RUN") and not s.cached
@@ -137,10 +154,12 @@ def code_change_ships_only_code(ctx: ClaimContext) -> None:
     )
 
 
-def _build_must_fail(context: Path, tag: str, why: str) -> BuildFailed:
+def _build_must_fail(
+    context: Path, tag: str, why: str, *, extra_args: list[str] | None = None
+) -> BuildFailed:
     """The failure of a build that must fail (an AssertionError saying `why` if it succeeds)."""
     try:
-        docker.build(context, tag)
+        docker.build(context, tag, extra_args=extra_args)
     except BuildFailed as failure:
         return failure
     raise AssertionError(why)
@@ -174,7 +193,7 @@ def _installed(tag: str) -> dict[str, str]:
 def locked_installs_are_identical(ctx: ClaimContext) -> None:
     installs = []
     for attempt in ("first", "second"):
-        result = docker.build(
+        result = ctx.build(
             ctx.variant.directory, ctx.tag(f"clean-{attempt}"), extra_args=["--no-cache"]
         )
         installs.append(_installed(result.tag))
@@ -219,7 +238,7 @@ def lean_image(ctx: ClaimContext) -> None:
     .git, stray byte-code inside the package."""
     with scratch_copy(ctx.variant) as context:
         stray = add_stray_files(context, ctx.app)
-        tag = docker.build(context, ctx.tag("lean")).tag
+        tag = ctx.build(context, ctx.tag("lean")).tag
     out = docker.run_container(tag, ["python", "-c", LEAN_CHECK, *stray], user="0").stdout
     assert out.strip() == "", f"found in the image:\n{out}"
 
@@ -272,9 +291,9 @@ def dependency_change_uses_cache_mount(ctx: ClaimContext) -> None:
     tool = TOOLS[ctx.tool]
     with scratch_copy(ctx.variant) as context:
         make_install_log_verbose(context, ctx.variant)  # the default log hides the source
-        docker.build(context, ctx.tag("deps"))
+        ctx.build(context, ctx.tag("deps"))
         make_dependency_file_change(context, ctx.tool)
-        result = docker.build(context, ctx.tag("deps"))
+        result = ctx.build(context, ctx.tag("deps"))
     step = dependency_step(result, ctx.variant)
     assert not step.cached, "the dependency-file change did not re-run the install"
     downloaded = [line for line in step.output if re.search(tool.downloaded, line)]
@@ -288,7 +307,7 @@ def cache_mount_not_in_image(ctx: ClaimContext) -> None:
     """The stage that installs (the builder where there is one) has no cache in its layers."""
     dockerfile = (ctx.variant.directory / "Dockerfile").read_text()
     target = ["--target", "builder"] if re.search(r"^FROM .* AS builder$", dockerfile, re.M) else []
-    installed = docker.build(ctx.variant.directory, ctx.tag("builder"), extra_args=target)
+    installed = ctx.build(ctx.variant.directory, ctx.tag("builder"), extra_args=target)
     script = "find /root/.cache -type f 2>/dev/null | head -5; true"
     out = docker.run_container(installed.tag, ["sh", "-c", script], user="0").stdout
     assert out.strip() == "", f"cache files in the installing stage's layers:\n{out}"
@@ -453,13 +472,13 @@ def _shape_serves(ctx: ClaimContext, shape: Shape) -> None:
     tag = ctx.tag(f"shape-{shape.name}")
     with shaped_project(ctx.manifest, shape, ctx.variant.directory) as project:
         try:
-            docker.build(project, tag)
+            ctx.build(project, tag)
         except BuildFailed as exc:
             raise AssertionError(f"shape {shape.name} does not build: {exc.detail}") from exc
         for how in (HARDENED, ANY_UID):
             _served_by(ctx, f"shape {shape.name}", tag, app, how)
         make_code_change(project, app)
-        after = docker.build(project, tag)
+        after = ctx.build(project, tag)
     reran = [step.instruction for step in after.build_steps if not step.cached]
     runs = [step for step in reran if step.startswith("RUN")]
     assert not runs, f"shape {shape.name}: a code-only change ran again: {runs}"
@@ -477,25 +496,164 @@ def project_shapes_serve(ctx: ClaimContext) -> None:
     for other in others:
         with scratch_copy(ctx.variant) as context:
             use_other_app(context, ctx.variant, ctx.app, other)
-            tag = docker.build(context, ctx.tag(other.name)).tag
+            tag = ctx.build(context, ctx.tag(other.name)).tag
         _served_by(ctx, f"app {other.name}", tag, other, HARDENED)
 
 
 def cache_export_survives_prune(ctx: ClaimContext) -> None:
     with tempfile.TemporaryDirectory(prefix="buildlab-cache-") as cache:
-        docker.build(
+        ctx.build(
             ctx.variant.directory,
             ctx.tag("export"),
             extra_args=["--cache-to", f"type=local,dest={cache},mode=max"],
         )
         docker.prune_build_cache()
-        cold = docker.build(
+        cold = ctx.build(
             ctx.variant.directory,
             ctx.tag("export"),
             extra_args=["--cache-from", f"type=local,src={cache}"],
         )
     step = dependency_step(cold, ctx.variant)
     assert step.cached, f"{step.instruction!r} re-ran although the cache was imported"
+
+
+def _secrets(password: str) -> list[bytes]:
+    """The password as it would show: plain (a netrc file, a URL) and inside the Basic
+    authorization header a tool sends."""
+    return [password.encode(), private_index.basic_auth(password).split()[1].encode()]
+
+
+def private_index_needs_the_secret(ctx: ClaimContext) -> None:
+    """Each build changes a dependency file first, so the install step runs: a cached step
+    needs no secret (BuildKit keeps secrets out of the cache key)."""
+    password = private_index.token()
+    wrong = f"not-{password}"
+    address = f"{private_index.HOST}:{private_index.PORT}"
+    with scratch_copy(ctx.variant) as context, tempfile.TemporaryDirectory() as tmp:
+        make_dependency_file_change(context, ctx.tool)
+        missing = _build_must_fail(
+            context,
+            ctx.tag("no-secret"),
+            "it built without the index's credentials",
+            extra_args=private_index.build_args(True, secret=False),
+        )
+        assert f"secret {private_index.SECRET_ID}: not found" in missing.detail, missing.detail
+        netrc = Path(tmp, "netrc")
+        netrc.write_text(private_index.netrc_text(wrong))
+        refused = _build_must_fail(
+            context,
+            ctx.tag("wrong-secret"),
+            "it built with a wrong password",
+            extra_args=private_index.build_args(True, netrc=netrc),
+        )
+    for pattern in TOOLS[ctx.tool].refused:
+        assert re.search(pattern.format(index=re.escape(address)), refused.log), refused.detail
+    for log in (missing.log, refused.log, ctx.built().log):
+        for secret in (*_secrets(password), *_secrets(wrong)):
+            assert secret.decode() not in log, "a password is in the build's output"
+    FACTS.append(f"private-index-needs-the-secret {ctx.variant.name}: {_refusal(refused.log)}")
+
+
+def _refusal(log: str) -> str:
+    """The line of a failed build's output that says why (for the test's figures)."""
+    lines = [line for line in log.splitlines() if re.search(r"error|denied|refused", line, re.I)]
+    return (lines[0] if lines else "?").split(" ", 2)[-1][:150]
+
+
+def _holding(blob: bytes, needles: list[bytes]) -> bool:
+    """A blob, gzip-compressed or not, holds one of the needles."""
+    if blob[:2] == b"\x1f\x8b":
+        blob = gzip.decompress(blob)
+    return any(needle in blob for needle in needles)
+
+
+def _blobs(folder: Path) -> list[Path]:
+    return [path for path in sorted(folder.rglob("*")) if path.is_file()]
+
+
+def credentials_leave_no_trace(ctx: ClaimContext) -> None:
+    needles = _secrets(private_index.token())
+    built = ctx.built()
+    leaks: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="buildlab-leaks-") as tmp:
+        image, cache = Path(tmp, "image"), Path(tmp, "cache")
+        image.mkdir()
+        run(["docker", "save", "--output", str(image / "image.tar"), built.tag], timeout=600)
+        run(["tar", "-xf", str(image / "image.tar"), "-C", str(image)])
+        ctx.build(
+            ctx.variant.directory,
+            ctx.tag("leaks"),
+            extra_args=["--cache-to", f"type=local,dest={cache},mode=max"],
+        )
+        places = {"image": _blobs(image), "exported cache": _blobs(cache)}
+        for where, files in places.items():
+            leaks += [f"{where}: {p.name}" for p in files if _holding(p.read_bytes(), needles)]
+        described = run(["docker", "image", "inspect", built.tag]).stdout
+        described += "\n".join(created for created, _ in docker.history(built.tag))
+        if _holding(described.encode(), needles):
+            leaks.append("the image's config or history")
+        folder = _blobs(ctx.variant.directory)  # the build context: locks and manifests
+        leaks += [f"lesson folder: {p.name}" for p in folder if _holding(p.read_bytes(), needles)]
+        counts = {where: len(files) for where, files in places.items()}
+    assert not leaks, f"the index's password is in: {', '.join(leaks)}"
+    FACTS.append(
+        f"credentials-leave-no-trace {ctx.variant.name}: password absent from "
+        f"{counts['image']} files of `docker save`, {counts['exported cache']} of the exported "
+        f"cache, the config and history, and {len(folder)} files of the folder"
+    )
+
+
+def _stand_in_for_pypi(context: Path, tool: str, url: str) -> None:
+    """Make the index at `url` the one each tool uses for every name not tied to another:
+    what PyPI is, in the lesson's manifests."""
+    manifest = context / TOOLS[tool].manifest_files[0]
+    text = manifest.read_text()
+    if tool == "pipenv":
+        text = text.replace('url = "https://pypi.org/simple"', f'url = "{url}"', 1)
+    elif tool == "poetry":
+        text += f'\n[[tool.poetry.source]]\nname = "public"\nurl = "{url}"\npriority = "primary"\n'
+    elif tool == "uv":
+        text += f'\n[[tool.uv.index]]\nname = "public"\nurl = "{url}"\ndefault = true\n'
+    else:  # pip-tools: the company's one index, passing unknown names on to `url`
+        text = text.replace(private_index.URL, url, 1)
+    assert text != manifest.read_text(), f"{manifest} has no index to replace"
+    manifest.write_text(text)
+
+
+def private_name_only_from_private_index(ctx: ClaimContext) -> None:
+    """acme-holidays 99.0 on a 'public' index (on localhost: no credentials go there), which
+    passes every other name on to PyPI; each tool locks the lesson's manifest again with that
+    index in PyPI's place. pip-tools' single index is a second server of the private packages
+    whose fallback is the public one."""
+    from buildlab.locks import relock
+    from buildlab.manifest import LockFolder
+
+    pypi = load_pins().engine["index_url"]
+    with tempfile.TemporaryDirectory(prefix="buildlab-confusion-") as tmp:
+        squatter = private_index.build_wheel(Path(tmp, "public"), version="99.0.0")
+        genuine = private_index.build_wheel(Path(tmp, "genuine"))
+        with (
+            private_index.extra_index(
+                squatter.parent, host="localhost", fallback=pypi, auth=False
+            ) as public,
+            private_index.extra_index(
+                private_index.PACKAGES, host=private_index.HOST, fallback=public.url, auth=True
+            ) as relay,
+            scratch_copy(ctx.variant) as context,
+        ):
+            single = ctx.tool == "pip-tools"
+            _stand_in_for_pypi(context, ctx.tool, relay.url if single else public.url)
+            folder = LockFolder(ctx.variant.name, ctx.tool, context, ctx.variant.lesson.base, True)
+            relock([replace(folder, private_index=True)], upgrade=True, say=lambda _: None)
+            lock = (context / TOOLS[ctx.tool].lock_file).read_text()
+            version = locked_versions(ctx.tool, context).get(private_index.PACKAGE_NAME)
+        assert version == "1.0.0", f"acme-holidays {version} locked, from the public index"
+        assert private_index.sha256(genuine) in lock, "the lock has another acme-holidays file"
+        assert private_index.sha256(squatter) not in lock, "the lock has the squatter's file"
+    FACTS.append(
+        f"private-name-only-from-private-index {ctx.variant.name}: locked acme-holidays "
+        f"{version} (the public index offered 99.0.0)"
+    )
 
 
 def _oci_digest(variant: Variant, dest: Path, *, cache: bool = True) -> str:
@@ -708,6 +866,24 @@ def _no_pythonpath(dockerfile: Path) -> None:
     dockerfile.write_text(text.replace('PYTHONPATH="/app/${SOURCE_ROOT}"', 'PYTHONPATH=""'))
 
 
+def _netrc_in_image(dockerfile: Path) -> None:
+    """The mistake the lesson warns about: the credentials file copied into the builder stage
+    (not the final image) instead of mounted as a secret."""
+    (dockerfile.parent / "netrc").write_text(private_index.netrc_text(private_index.token()))
+    mount = "    --mount=type=secret,id=netrc,target=/root/.netrc,required \\\n"
+    _replace_once(dockerfile, mount, "")
+    _replace_once(
+        dockerfile,
+        "\nRUN --mount=type=cache",
+        "\nCOPY netrc /root/.netrc\nRUN --mount=type=cache",
+    )
+
+
+def _no_index_pin(dockerfile: Path) -> None:
+    """The private name no longer tied to the private index (uv: its [tool.uv.sources] line)."""
+    _drop_lines(dockerfile.parent / "pyproject.toml", r"^acme-holidays = \{ index =")
+
+
 # Named breaks for negative controls (lessons.toml `control.break`): each edits a Dockerfile.
 BREAKS: dict[str, Callable[[Path], None]] = {
     # A server that never listens: it exits at once (one that sleeps would cost the check's
@@ -734,6 +910,9 @@ BREAKS: dict[str, Callable[[Path], None]] = {
         dockerfile.parent / "compose.yaml", r"^\s*volumes:$|^\s*- \./tests:"
     ),
     "dev-as-root": lambda dockerfile: _replace_once(dockerfile, "USER 10001\n", ""),
+    # Lesson 10: the netrc file copied into the builder; the private name tied to no index.
+    "netrc-in-image": _netrc_in_image,
+    "no-index-pin": _no_index_pin,
 }
 
 
@@ -767,4 +946,7 @@ CLAIM_CHECKS: dict[str, Callable[[ClaimContext], None]] = {
     "dev-dependency-change-rebuilds": dev_dependency_change_rebuilds,
     "dev-tests-run-in-container": dev_tests_run_in_container,
     "dev-runs-as-non-root": dev_runs_as_non_root,
+    "private-index-needs-the-secret": private_index_needs_the_secret,
+    "credentials-leave-no-trace": credentials_leave_no_trace,
+    "private-name-only-from-private-index": private_name_only_from_private_index,
 }

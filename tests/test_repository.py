@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import difflib
 import re
 import shutil
 import subprocess
@@ -165,8 +166,11 @@ def test_sync_reports_a_drifted_copy(tmp_path: Path, manifest: Manifest) -> None
 
 def _dependencies(path: Path, tool: str) -> dict[str, str]:
     data = tomllib.loads(path.read_text())
-    if tool == "pipenv":
-        return {name.lower(): spec for name, spec in data["packages"].items()}
+    if tool == "pipenv":  # a package tied to one index is a table: its version is a key
+        return {
+            name.lower(): spec["version"] if isinstance(spec, dict) else spec
+            for name, spec in data["packages"].items()
+        }
     found = {}
     for line in data["project"]["dependencies"]:
         req = Requirement(line)
@@ -185,6 +189,101 @@ def test_tool_manifests_declare_the_same_dependencies(app: str) -> None:
     first = declared[MANIFEST.tools[0]]
     for tool, deps in declared.items():
         assert deps == first, f"{tool} declares {deps}, {MANIFEST.tools[0]} declares {first}"
+
+
+PRIVATE_VARIANTS = [v for v in VARIANTS if v.lesson.private_index]
+
+
+def _private_index_of(variant: Variant) -> tuple[str, bool]:
+    """The index URL a private-index lesson's manifest names, and whether the manifest ties
+    the private package to it (pip-tools: its one index, so always)."""
+    from buildlab.private_index import PACKAGE_NAME
+
+    manifest = variant.directory / TOOLS[variant.tool].manifest_files[0]
+    data = tomllib.loads(manifest.read_text())
+    if variant.tool == "pip-tools":
+        return data["tool"]["pip-tools"]["index-url"], True
+    if variant.tool == "pipenv":
+        source = next(s for s in data["source"] if s["name"] != "pypi")
+        spec = data["packages"][PACKAGE_NAME]
+        return source["url"], isinstance(spec, dict) and spec.get("index") == source["name"]
+    if variant.tool == "poetry":
+        (source,) = data["tool"]["poetry"]["source"]
+        tie = data["tool"]["poetry"]["dependencies"][PACKAGE_NAME]
+        return source["url"], source["priority"] == "explicit" and tie["source"] == source["name"]
+    (index,) = data["tool"]["uv"]["index"]
+    tie = data["tool"]["uv"]["sources"][PACKAGE_NAME]
+    return index["url"], index["explicit"] is True and tie["index"] == index["name"]
+
+
+@pytest.mark.parametrize("variant", PRIVATE_VARIANTS, ids=[v.name for v in PRIVATE_VARIANTS])
+def test_private_package_is_tied_to_the_private_index_without_credentials(
+    variant: Variant,
+) -> None:
+    from buildlab.private_index import URL
+
+    url, tied = _private_index_of(variant)
+    assert url.rstrip("/") == URL.rstrip("/"), f"{variant.name} names {url}, the index is {URL}"
+    assert tied, f"{variant.name}: acme-holidays is not tied to the private index"
+    for path in variant.directory.iterdir():
+        if path.is_file():
+            assert not re.search(r"//[^/\s]*@", path.read_text()), f"credentials in {path}"
+
+
+@pytest.mark.parametrize("variant", PRIVATE_VARIANTS, ids=[v.name for v in PRIVATE_VARIANTS])
+def test_private_index_lesson_is_its_base_lesson_plus_the_secret_mount(variant: Variant) -> None:
+    """Lesson 10 is lesson 08's Dockerfile with one mount added to the install step (and its
+    app's name): every claim of lesson 08 that is about the image holds for it unchanged."""
+    base = MANIFEST.previous(variant.lesson).directory / variant.tool
+    old = (base / "Dockerfile").read_text().splitlines()
+    new = (variant.directory / "Dockerfile").read_text().splitlines()
+    changed = list(difflib.ndiff(old, new))
+
+    def code(sign: str) -> list[str]:
+        lines = [line[2:] for line in changed if line.startswith(sign)]
+        return [line for line in lines if not line.lstrip().startswith("#")]
+
+    app = dict(MANIFEST.apps[variant.lesson.app].top_block)["APP"]
+    base_app = dict(MANIFEST.apps[MANIFEST.previous(variant.lesson).app].top_block)["APP"]
+    assert code("- ") == [f"ARG APP={base_app}"]
+    assert code("+ ") == [
+        f"ARG APP={app}",
+        "    --mount=type=secret,id=netrc,target=/root/.netrc,required \\",
+    ]
+    assert (variant.directory / ".dockerignore").read_text() == (base / ".dockerignore").read_text()
+
+
+def test_a_private_index_that_does_not_answer_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from buildlab import private_index
+    from buildlab.errors import EngineError
+    from buildlab.proc import free_port
+
+    monkeypatch.setattr(private_index, "PORT", free_port())
+    monkeypatch.setattr(private_index, "NETRC", tmp_path / "netrc")
+    for attempt in (
+        lambda: private_index.ensure_private_index(fix=False, say=lambda _: None),
+        lambda: private_index.build_args(True),
+    ):
+        with pytest.raises(EngineError) as error:
+            attempt()
+        assert error.value.message.startswith("No private package index answers at http://")
+        assert "\n" not in error.value.message and "make doctor" in error.value.message
+
+
+def test_private_wheel_builds_reproducibly_with_the_hash_every_lock_records(
+    tmp_path: Path,
+) -> None:
+    from buildlab.private_index import build_wheel, sha256
+
+    first = build_wheel(tmp_path / "a")
+    (tmp_path / "b").mkdir()
+    again = build_wheel(tmp_path / "b")
+    assert first.read_bytes() == again.read_bytes()
+    for variant in PRIVATE_VARIANTS:
+        lock = variant.directory / TOOLS[variant.tool].lock_file
+        assert f"sha256:{sha256(first)}" in lock.read_text(), f"{lock} records another wheel"
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
@@ -411,6 +510,7 @@ def test_generated_doc_blocks_and_charts_are_fresh(manifest: Manifest) -> None:
         (["measure", "--repeat", "0"], "--repeat must be 1 or more"),
         (["relock", "--lesson", "nope"], "valid lessons:"),
         (["dev", "08", "uv"], "has no dev stage (lessons with one: "),
+        (["build", "10", "uv", "--netrc", "/nonexistent/netrc"], "no netrc file at /nonexistent"),
     ],
 )
 def test_unknown_names_exit_2_with_the_valid_ones(args: list[str], expected: str) -> None:
@@ -511,6 +611,14 @@ def test_measure_selects_lessons_tools_apps_and_peers_from_the_manifest(manifest
     assert not {s.name for s in everything} & {lesson.id for lesson in same}
     with pytest.raises(UsageError, match="the previous lesson's image"):
         select_subjects(manifest, lessons=[same[0].id], tools=None, apps=None, peers=None)
+    # make demo's default: every measured lesson with its own app, lesson 10's included.
+    demo = select_subjects(
+        manifest, lessons=None, tools=["uv"], apps=None, peers=None, own_apps=True
+    )
+    assert {(s.name, s.app.name) for s in demo if s.kind == "lesson"} == {
+        (v.lesson.id, v.lesson.app) for v in measured if v.tool == "uv"
+    }
+    assert {s.app.name for s in demo if s.kind != "lesson"} == {manifest.primary_app}
 
 
 def test_summary_reports_median_and_range() -> None:

@@ -53,6 +53,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("lesson")
     p.add_argument("tool")
     p.add_argument("--keep", action="store_true", help="keep the image (prints its tag)")
+    secret = p.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--netrc",
+        type=Path,
+        help="lesson 10: the build secret (default: the test engine's private index credentials)",
+    )
+    secret.add_argument(
+        "--no-secret", action="store_true", help="lesson 10: build without the build secret"
+    )
     p.set_defaults(func=_build)
 
     p = sub.add_parser("run", help="build, start and probe one lesson in one tool, then clean up")
@@ -148,6 +157,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--tool", action="append", help="only this tool (repeatable)")
     p.add_argument("--app", action="append", help="only this app (repeatable)")
+    p.add_argument(
+        "--own-apps",
+        action="store_true",
+        help="each lesson with its own app only, the peers with the primary app",
+    )
     p.add_argument("--repeat", type=int, default=3, help="runs per scenario (default 3)")
     p.add_argument(
         "--resume",
@@ -183,13 +197,18 @@ def _doctor(args: argparse.Namespace) -> None:
 
 
 def _build(args: argparse.Namespace) -> None:
-    from buildlab import docker
+    from buildlab import docker, private_index
     from buildlab.engine import require_engine
 
     variant = load_manifest().variant(args.lesson, args.tool)
+    if args.netrc is not None:  # bad input first: a one-line error with or without an engine
+        private_index.build_args(variant.lesson.private_index, netrc=args.netrc)
     require_engine()
+    extra = private_index.build_args(
+        variant.lesson.private_index, netrc=args.netrc, secret=not args.no_secret
+    )
     try:
-        result = docker.build(variant.directory, docker.image_tag(variant.name))
+        result = docker.build(variant.directory, docker.image_tag(variant.name), extra_args=extra)
         size = docker.image_size(result.tag) / 1e6
         print(
             f"{variant.name}: built in {result.seconds:.1f} s, {size:.0f} MB, "
@@ -221,6 +240,7 @@ def _dev(args: argparse.Namespace) -> None:
 
     from buildlab import compose, docker
     from buildlab.engine import require_engine
+    from buildlab.proc import port_is_free
 
     manifest = load_manifest()
     variant = manifest.variant(args.lesson, args.tool)
@@ -229,7 +249,7 @@ def _dev(args: argparse.Namespace) -> None:
         raise UsageError(
             f"{variant.lesson.id} has no dev stage (lessons with one: {', '.join(dev)})"
         )
-    if not compose.port_is_free(args.port):
+    if not port_is_free(args.port):
         raise UsageError(f"port {args.port} on 127.0.0.1 is in use: pass --port with a free one")
     compose.require_compose()
     require_engine()
@@ -340,13 +360,17 @@ def _lint(_: argparse.Namespace) -> None:
 
 
 def _clean(_: argparse.Namespace) -> None:
-    from buildlab import docker, registry
+    from buildlab import docker, private_index, registry
     from buildlab.engine import require_engine
 
     require_engine()
     docker.cleanup(session=None)
     registry.empty()
-    print("clean: removed every container and image labelled buildlab=1; emptied the registry")
+    private_index.stop()
+    print(
+        "clean: removed every container and image labelled buildlab=1; emptied the registry; "
+        "stopped the private package index and forgot its password (`make doctor` makes another)"
+    )
 
 
 def _adopt(args: argparse.Namespace) -> None:
@@ -374,7 +398,12 @@ def _measure(args: argparse.Namespace) -> None:
 
     manifest = load_manifest()
     subjects = select_subjects(
-        manifest, lessons=args.lesson, tools=args.tool, apps=args.app, peers=args.peer
+        manifest,
+        lessons=args.lesson,
+        tools=args.tool,
+        apps=args.app,
+        peers=args.peer,
+        own_apps=args.own_apps,
     )
     if args.repeat < 1:
         raise UsageError(f"--repeat must be 1 or more, not {args.repeat}")

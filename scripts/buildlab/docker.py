@@ -138,7 +138,9 @@ def _build_once(
         )
     if returncode != 0:
         raise BuildFailed(
-            f"docker build failed for {context}", detail=buildlog.failure_summary(log, steps)
+            f"docker build failed for {context}",
+            detail=buildlog.failure_summary(log, steps),
+            log=log,
         )
     return BuildResult(tag=tag, seconds=seconds, log=log, steps=steps)
 
@@ -196,9 +198,10 @@ def run_container(
     env: Mapping[str, str] | None = None,
     check: bool = True,
     timeout: float = 300,
+    extra_args: list[str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run one command in a throw-away container of `image`, its entrypoint replaced; with
-    `mount`, that folder is the working directory (/project).
+    `mount`, that folder is the working directory (/project); `extra_args` go to `docker run`.
 
     The engine failing to start the container is a ContainerFailed, after one more try (the
     command had not run, so a retry is safe). The command's own failure (check=True) is a
@@ -210,6 +213,7 @@ def run_container(
         args += ["--volume", f"{mount}:/project", "--workdir", "/project"]
     for key, value in (env or {}).items():
         args += ["--env", f"{key}={value}"]
+    args += extra_args or []
     for _ in range(2):
         result = run([*args, image, *command[1:]], timeout=timeout, check=False)
         if result.returncode != DOCKER_RUN_FAILED:

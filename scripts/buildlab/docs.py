@@ -49,7 +49,7 @@ def _diff(old: Path, new: Path, old_name: str, new_name: str) -> str:
 
 
 def _lesson_diff(manifest: Manifest, lesson: Lesson, tool: str) -> str:
-    previous = manifest.lessons[manifest.lessons.index(lesson) - 1]
+    previous = manifest.previous(lesson)
     diff = _diff(
         previous.directory / tool / "Dockerfile",
         lesson.directory / tool / "Dockerfile",
@@ -69,7 +69,7 @@ def changes_block(manifest: Manifest, lesson: Lesson) -> str:
         out.append("This is the first lesson: there is nothing to compare with yet.")
         return "\n".join(out) + "\n"
     tool = lesson.tools[0]
-    previous = manifest.lessons[index - 1]
+    previous = manifest.previous(lesson)
     out += [
         f"`{tool}` against {previous.id} (the other tools: [below](#the-other-tools)):",
         "",

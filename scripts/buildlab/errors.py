@@ -27,9 +27,13 @@ class EngineError(BuildlabError):
 
 
 class BuildFailed(BuildlabError):
-    """docker build exited non-zero; detail holds the failing step's log tail."""
+    """docker build exited non-zero; detail holds the failing step's log tail, log all of it."""
 
     exit_code = 4
+
+    def __init__(self, message: str, *, detail: str = "", log: str = "") -> None:
+        super().__init__(message, detail=detail)
+        self.log = log
 
 
 class CommandFailed(BuildlabError):

@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from buildlab import private_index
 from buildlab.docker import run_container
 from buildlab.engine import require_engine
 from buildlab.errors import BuildlabError, ContainerFailed
@@ -78,7 +79,14 @@ def _in_image(
         script = (
             f"pip install --quiet --root-user-action=ignore {tool.package}=={version} && {command}"
         )
-        run_container(image, ["sh", "-c", script], mount=work, env=TOOL_ENV, timeout=1800)
+        run_container(
+            image,
+            ["sh", "-c", script],
+            mount=work,
+            env=TOOL_ENV,
+            timeout=1800,
+            extra_args=private_index.lock_args() if folder.private_index else None,
+        )
         return [lock.read_bytes() for lock in locks]
 
 

@@ -109,6 +109,12 @@ class Lesson:
     dev_stage: bool = False  # a `dev` stage beside production, run by its compose.yaml
     # The dependency the dev loop's claim adds (with its own lock, apps/APP/added-dependency).
     added_dependency: str = ""
+    # It installs a package from the test engine's private index (private_index.py): builds
+    # get the index's credentials as a build secret, and locks are made against the index.
+    private_index: bool = False
+    # The lesson whose Dockerfile this one changes, when it is not the one before it (lesson 10
+    # adds to lesson 08's production image, not to lesson 09's dev stage).
+    builds_on: str = ""
 
     @property
     def number(self) -> int:
@@ -209,6 +215,7 @@ class LockFolder:
     # A project shape's own way to lock: a command, and the lock files it writes.
     lock_command: str = ""
     lock_files: tuple[str, ...] = ()
+    private_index: bool = False  # locked against the test engine's private index
 
 
 @dataclass(frozen=True)
@@ -238,6 +245,12 @@ class Manifest:
         if tool not in self.tools:
             raise UsageError(f"unknown tool {tool!r}; valid tools: {', '.join(self.tools)}")
         return tool
+
+    def previous(self, lesson: Lesson) -> Lesson:
+        """The lesson this one changes: its `builds_on`, or the one before it."""
+        if lesson.builds_on:
+            return self.lesson(lesson.builds_on)
+        return self.lessons[self.lessons.index(lesson) - 1]
 
     def variant(self, lesson_name: str, tool: str) -> Variant:
         lesson = self.lesson(lesson_name)
@@ -294,8 +307,11 @@ class Manifest:
                     hashed,
                     lock_command=f"{tool.lock(hashed=hashed)} && {tool.dev_lock_command}",
                     lock_files=(tool.lock_file, tool.dev_lock_file),
+                    private_index=v.lesson.private_index,
                 )
-            return LockFolder(name, v.tool, directory, v.lesson.base, hashed)
+            return LockFolder(
+                name, v.tool, directory, v.lesson.base, hashed, private_index=v.lesson.private_index
+            )
 
         folders = [folder(v, v.name, v.directory) for v in variants]
         folders += [
@@ -418,6 +434,8 @@ def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
             measure_apps=tuple(spec.get("measure_apps", ())),
             dev_stage=bool(spec.get("dev_stage", False)),
             added_dependency=spec.get("added_dependency", ""),
+            private_index=bool(spec.get("private_index", False)),
+            builds_on=spec.get("builds_on", ""),
         )
         for spec in data["lessons"]
     )

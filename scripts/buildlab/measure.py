@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from buildlab import docker, registry, results
+from buildlab import docker, private_index, registry, results
 from buildlab.engine import require_engine, server_version, uses_containerd_store
 from buildlab.errors import BuildFailed, BuildlabError, ContainerFailed, PushFailed, UsageError
 from buildlab.manifest import App, Manifest, Peer, Variant, Variation
@@ -75,6 +75,11 @@ class Subject:
         return f"{self.name}/{self.tool}{suffix}"
 
     @property
+    def build_args(self) -> list[str]:
+        """What its builds need: lesson 10's private index secret."""
+        return private_index.build_args(self.variant.lesson.private_index)
+
+    @property
     def times_startup(self) -> bool:
         """Start-up imports are timed for the images people copy: production lessons, peers
         and variations."""
@@ -88,8 +93,12 @@ def select_subjects(
     tools: list[str] | None,
     apps: list[str] | None,
     peers: list[str] | None,
+    own_apps: bool = False,
 ) -> list[Subject]:
     """Lessons x tools x apps, then peers and variations, from the manifest.
+
+    own_apps: each lesson with its own app only (none of its `measure_apps`), the peers with
+    the primary app (what `make demo` measures when no APP is given).
 
     No lesson and no peer named: everything. Naming lessons leaves peers out unless named
     (a lesson's variations come with it); naming peers leaves lessons out unless named.
@@ -117,7 +126,8 @@ def select_subjects(
             if variant.lesson.same_image_as_previous:
                 continue
             own = manifest.apps[variant.lesson.app]
-            for app in [own, *(manifest.apps[n] for n in variant.lesson.measure_apps)]:
+            others = [] if own_apps else [manifest.apps[n] for n in variant.lesson.measure_apps]
+            for app in [own, *others]:
                 if wanted(app):
                     out.append(Subject("lesson", variant.lesson.id, variant, app, own))
     production = manifest.production_lesson
@@ -127,7 +137,7 @@ def select_subjects(
             out += [
                 Subject("peer", peer.name, Variant(production, peer.tool), app, own, peer=peer)
                 for app in (manifest.apps[n] for n in manifest.peer_apps)
-                if wanted(app)
+                if wanted(app) and (not own_apps or app.name == manifest.primary_app)
             ]
     chosen = {manifest.lesson(name).id for name in lessons or []}
     for variation in manifest.variations.values():
@@ -436,7 +446,13 @@ def measure_round(
             tag = docker.image_tag(f"measure-{slug}-{repetition}-{scenario}")
             built.append(tag)
             try:
-                build = docker.build(context, tag, on_line=show_step, retry_unpack_race=False)
+                build = docker.build(
+                    context,
+                    tag,
+                    extra_args=subject.build_args,
+                    on_line=show_step,
+                    retry_unpack_race=False,
+                )
                 pushed = repository.push(build.tag).uploaded_bytes
             except (BuildFailed, PushFailed) as error:
                 record["runs"].append(failed_record(repetition, scenario, error))
@@ -492,7 +508,8 @@ def complete_facts(campaign: Campaign, subject: Subject, progress: Progress) -> 
         built_once = any(run["status"] == "ok" for run in record["runs"])
         if built_once and lacks_facts(record, subject):
             tag = docker.image_tag(f"facts-{subject.name}-{subject.tool}-{subject.app.name}")
-            add_subject_facts(record, subject, context, docker.build(context, tag).tag, progress)
+            build = docker.build(context, tag, extra_args=subject.build_args)
+            add_subject_facts(record, subject, context, build.tag, progress)
 
 
 def _cold_start(built: list[str]) -> None:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from buildlab import docker
+from buildlab import docker, private_index
 from buildlab.errors import ContainerFailed
 from buildlab.manifest import App, Manifest, Variant
 
@@ -53,7 +53,11 @@ def check_probe(container: docker.Container, app: App) -> None:
 def build_and_probe(manifest: Manifest, variant: Variant, *, keep_running: bool = False) -> None:
     """Build, start, probe and report; with keep_running, serve until Ctrl-C."""
     app = manifest.apps[variant.lesson.app]
-    result = docker.build(variant.directory, docker.image_tag(variant.name))
+    result = docker.build(
+        variant.directory,
+        docker.image_tag(variant.name),
+        extra_args=private_index.build_args(variant.lesson.private_index),
+    )
     size = docker.image_size(result.tag) / 1e6
     with running(result.tag, app) as container:
         check_probe(container, app)

@@ -36,6 +36,10 @@ class Tool:
     from_cache: str  # regex: a line that means a package was installed without downloading
     log_flag: str
     executables: tuple[str, ...]  # the tool's commands, absent from a runtime image
+    # What the tool prints when a private index refuses its credentials: regexes that must
+    # all match the build's output, `{index}` standing for the index's address (host:port).
+    # pip (pip-tools, pipenv) logs the refusal itself only at -vv.
+    refused: tuple[str, ...] = ()
     # A tool whose lock leaves the dev dependencies out (pip-compile) locks them in a second
     # file for a lesson's dev stage; the others' one lock has every group.
     dev_lock_file: str = ""
@@ -87,6 +91,10 @@ TOOLS: dict[str, Tool] = {
             from_cache=PIP_FROM_CACHE,
             log_flag="",
             executables=("pip-compile", "pip-sync"),
+            refused=(
+                r"Looking in indexes: http://{index}/simple",
+                r"No matching distribution found for acme-holidays",
+            ),
             dev_lock_file="requirements-dev.txt",
             dev_lock_command=(
                 "pip-compile --quiet --strip-extras --generate-hashes --extra dev "
@@ -108,6 +116,10 @@ TOOLS: dict[str, Tool] = {
             from_cache=PIP_FROM_CACHE,
             log_flag=" --verbose",
             executables=("pipenv",),
+            refused=(
+                r"Looking in indexes: http://{index}/simple",
+                r"No matching distribution found for acme-holidays",
+            ),
         ),
         # Poetry logs each file it fetches at -vvv (urllib3's "GET /packages/...").
         Tool(
@@ -127,6 +139,7 @@ TOOLS: dict[str, Tool] = {
             from_cache=r"^\s*- Installing \S+ \(",
             log_flag=" -vvv",
             executables=("poetry",),
+            refused=(r"Authorization error accessing http://{index}/",),
         ),
         # uv prints "Prepared N packages" only when it had to download or build some.
         Tool(
@@ -144,6 +157,9 @@ TOOLS: dict[str, Tool] = {
             from_cache=r"^Installed \d+ packages?",
             log_flag="",
             executables=("uv", "uvx"),
+            refused=(
+                r"HTTP status client error \((401 Unauthorized|403 Forbidden)\) for url \(http://{index}/",
+            ),
         ),
     )
 }
