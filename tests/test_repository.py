@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import difflib
+import json
 import re
 import shutil
 import subprocess
@@ -269,7 +269,8 @@ def test_a_private_index_that_does_not_answer_is_one_line(
         with pytest.raises(EngineError) as error:
             attempt()
         assert error.value.message.startswith("No private package index answers at http://")
-        assert "\n" not in error.value.message and "make doctor" in error.value.message
+        assert "\n" not in error.value.message
+        assert "make doctor" in error.value.message
 
 
 def test_private_wheel_builds_reproducibly_with_the_hash_every_lock_records(

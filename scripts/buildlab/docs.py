@@ -125,7 +125,9 @@ def lesson_results_block(manifest: Manifest, lesson: Lesson) -> str:
 
 
 def overview_block(manifest: Manifest) -> str:
-    lessons = [lesson.id for lesson in manifest.lessons if not lesson.same_image_as_previous]
+    lessons = [
+        (lesson.id, lesson.app) for lesson in manifest.lessons if not lesson.same_image_as_previous
+    ]
     tools = list(manifest.tools)
 
     def render(data: results.Results) -> str:

@@ -289,14 +289,16 @@ def builds_table(results: Results, lesson: str | None = None, kind: str = "lesso
     return _table(headers, rows)
 
 
-def pivot_table(results: Results, lessons: list[str], tools: list[str], metric: str) -> str:
-    """Lessons down, tools across: `size` (MB), `pushed` (KB a push uploads after a code
-    change) or a scenario's median seconds."""
+def pivot_table(
+    results: Results, lessons: list[tuple[str, str]], tools: list[str], metric: str
+) -> str:
+    """Lessons (each with its own app) down, tools across: `size` (MB), `pushed` (KB a push
+    uploads after a code change) or a scenario's median seconds."""
     rows = []
-    for lesson in lessons:
-        row = [lesson]
+    for lesson, app in lessons:
+        row = [lesson if app == results["primary_app"] else f"{lesson} ({app} app)"]
         for tool in tools:
-            build = find(results, lesson, tool, results["primary_app"])
+            build = find(results, lesson, tool, app)
             if build is None:
                 row.append("–")
             elif metric == "size":
