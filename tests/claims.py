@@ -525,7 +525,8 @@ def _secrets(password: str) -> list[bytes]:
 
 def private_index_needs_the_secret(ctx: ClaimContext) -> None:
     """Each build changes a dependency file first, so the install step runs: a cached step
-    needs no secret (BuildKit keeps secrets out of the cache key)."""
+    needs no secret (BuildKit keeps secrets out of the cache key). The wrong password meets
+    empty cache mounts."""
     password = private_index.token()
     wrong = f"not-{password}"
     address = f"{private_index.HOST}:{private_index.PORT}"
@@ -540,6 +541,10 @@ def private_index_needs_the_secret(ctx: ClaimContext) -> None:
         assert f"secret {private_index.SECRET_ID}: not found" in missing.detail, missing.detail
         netrc = Path(tmp, "netrc")
         netrc.write_text(private_index.netrc_text(wrong))
+        # uv takes a file it fetched lately from its cache without asking the index (the
+        # index sends Last-Modified and no Cache-Control: HTTP's heuristic freshness), so a
+        # wrong password would go unnoticed: the password must be what is tested.
+        docker.prune_cache_mounts()
         refused = _build_must_fail(
             context,
             ctx.tag("wrong-secret"),
@@ -571,6 +576,20 @@ def _blobs(folder: Path) -> list[Path]:
     return [path for path in sorted(folder.rglob("*")) if path.is_file()]
 
 
+def _made_by_the_build(cache: Path) -> tuple[list[Path], int]:
+    """An exported cache's files but the base images' layers (byte for byte the pinned
+    images', made before any password existed: scanning them would only cost time); and how
+    many layers were left out."""
+    base = {diff for image in load_pins().images.values() for diff in docker.layer_digests(image)}
+    blob = cache / "blobs" / "sha256"
+    left_out = set()
+    for entry in json.loads((cache / "index.json").read_text())["manifests"]:
+        for layer in json.loads((blob / entry["digest"][7:]).read_text()).get("manifests", []):
+            if layer.get("annotations", {}).get("containerd.io/uncompressed") in base:
+                left_out.add(layer["digest"][7:])
+    return [path for path in _blobs(cache) if path.name not in left_out], len(left_out)
+
+
 def credentials_leave_no_trace(ctx: ClaimContext) -> None:
     needles = _secrets(private_index.token())
     built = ctx.built()
@@ -585,7 +604,8 @@ def credentials_leave_no_trace(ctx: ClaimContext) -> None:
             ctx.tag("leaks"),
             extra_args=["--cache-to", f"type=local,dest={cache},mode=max"],
         )
-        places = {"image": _blobs(image), "exported cache": _blobs(cache)}
+        exported, base_layers = _made_by_the_build(cache)
+        places = {"image": _blobs(image), "exported cache": exported}
         for where, files in places.items():
             leaks += [f"{where}: {p.name}" for p in files if _holding(p.read_bytes(), needles)]
         described = run(["docker", "image", "inspect", built.tag]).stdout
@@ -599,7 +619,8 @@ def credentials_leave_no_trace(ctx: ClaimContext) -> None:
     FACTS.append(
         f"credentials-leave-no-trace {ctx.variant.name}: password absent from "
         f"{counts['image']} files of `docker save`, {counts['exported cache']} of the exported "
-        f"cache, the config and history, and {len(folder)} files of the folder"
+        f"cache (not its {base_layers} base image layers), the config and history, and "
+        f"{len(folder)} files of the folder"
     )
 
 
@@ -867,8 +888,9 @@ def _no_pythonpath(dockerfile: Path) -> None:
 
 
 def _netrc_in_image(dockerfile: Path) -> None:
-    """The mistake the lesson warns about: the credentials file copied into the builder stage
-    (not the final image) instead of mounted as a secret."""
+    """The mistake the lesson warns about: the credentials file in the build context, copied
+    into the builder stage instead of mounted: it is in that stage's layer, which the exported
+    cache carries, and `COPY . .` takes it into the final image too."""
     (dockerfile.parent / "netrc").write_text(private_index.netrc_text(private_index.token()))
     mount = "    --mount=type=secret,id=netrc,target=/root/.netrc,required \\\n"
     _replace_once(dockerfile, mount, "")

@@ -184,6 +184,11 @@ def prune_build_cache() -> None:
     run(["docker", "builder", "prune", "--all", "--force"], timeout=600)
 
 
+def prune_cache_mounts() -> None:
+    """Empty every cache mount of the builder (its layer cache and the base images stay)."""
+    run(["docker", "builder", "prune", "--force", "--filter", "type=exec.cachemount"], timeout=600)
+
+
 # `docker run` exits 125 when the engine could not run the container at all: the command never
 # started (a bad image name, or a transient runtime error such as "OCI runtime create failed").
 DOCKER_RUN_FAILED = 125
