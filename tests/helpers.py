@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from buildlab import docker
+
 FAILING_STEP = "RUN python -c \"raise SystemExit('no such package: boom')\""
 
 
@@ -51,19 +53,12 @@ def single_module_project(target: Path) -> Path:
 
 def labelled(session: str) -> list[str]:
     """The containers, images and networks a buildlab session labelled that still exist."""
-    found = []
-    for cmd in (
-        ["docker", "ps", "--all", "--quiet"],
-        ["docker", "images", "--quiet"],
-        ["docker", "network", "ls", "--quiet"],
-    ):
-        found += subprocess.run(
-            [*cmd, "--filter", f"label=buildlab.session={session}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-    return found
+    selector = f"{docker.SESSION_LABEL}={session}"
+    return [
+        id_
+        for list_cmd, _ in docker.LABELLED_KINDS
+        for id_ in docker.labelled_ids(list_cmd, selector)
+    ]
 
 
 def interruptible() -> None:

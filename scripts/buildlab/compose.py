@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from buildlab import docker
-from buildlab.errors import BuildlabError, ContainerFailed, EngineError, UsageError
-from buildlab.proc import free_port, port_is_free, run, tail
+from buildlab.errors import BuildlabError, ContainerFailed, EngineError
+from buildlab.proc import free_port, run, tail
 
 PACKAGE = "docker-compose"
 # develop.watch came with Compose 2.22.
@@ -159,13 +159,11 @@ def serving(watched: Watched, path: str) -> bool:
 @contextmanager
 def watching(directory: Path, health_path: str, *, port: int | None = None) -> Iterator[Watched]:
     """`docker compose watch` on a lesson folder (its compose.yaml), serving `health_path` on
-    127.0.0.1:`port` (a free one by default). Always taken down: containers, network, the
-    images it built, the override file."""
+    127.0.0.1:`port` (a free one by default; `buildlab dev` checks the one it is given is
+    free). Always taken down: containers, network, the images it built, the override file."""
     require_compose()
     if port is None:
         port = free_port()
-    elif not port_is_free(port):
-        raise UsageError(f"port {port} on 127.0.0.1 is in use: pass another one")
     name = f"buildlab-dev-{docker.SESSION}-{secrets.token_hex(3)}"
     with tempfile.TemporaryDirectory(prefix="buildlab-compose-") as scratch:
         labels = "{" + f'"{docker.LABEL}": "1", "{docker.SESSION_LABEL}": "{docker.SESSION}"' + "}"

@@ -310,22 +310,30 @@ def wait_until_serving(container: Container, path: str, *, timeout: float = 60) 
     )
 
 
+# What buildlab labels, each kind with how to list it and how to remove it.
+LABELLED_KINDS = (
+    (["docker", "ps", "--all", "--quiet"], ["docker", "rm", "--force"]),
+    (["docker", "images", "--quiet"], ["docker", "rmi", "--force"]),
+    (["docker", "network", "ls", "--quiet"], ["docker", "network", "rm"]),
+)
+
+
+def labelled_ids(list_cmd: list[str], selector: str) -> list[str]:
+    """The IDs one of LABELLED_KINDS' list commands finds with the label `selector`."""
+    return subprocess.run(
+        [*list_cmd, "--filter", f"label={selector}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+
+
 def cleanup(session: str | None = SESSION) -> None:
     """Remove every container, image and network (a compose project's) this session labelled
     (session=None: all sessions)."""
     selector = f"{LABEL}=1" if session is None else f"{SESSION_LABEL}={session}"
-    for list_cmd, rm_cmd in (
-        (["docker", "ps", "--all", "--quiet"], ["docker", "rm", "--force"]),
-        (["docker", "images", "--quiet"], ["docker", "rmi", "--force"]),
-        (["docker", "network", "ls", "--quiet"], ["docker", "network", "rm"]),
-    ):
-        ids = subprocess.run(
-            [*list_cmd, "--filter", f"label={selector}"],
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.split()
-        remove_in_parallel(rm_cmd, sorted(set(ids)))
+    for list_cmd, rm_cmd in LABELLED_KINDS:
+        remove_in_parallel(rm_cmd, sorted(set(labelled_ids(list_cmd, selector))))
 
 
 def remove_in_parallel(rm_cmd: list[str], ids: list[str], chunk: int = 10) -> None:
