@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from buildlab import docker, registry
+from buildlab import docker, private_index, registry
 from buildlab.engine import engine_answers
 from buildlab.errors import BuildFailed, BuildlabError, CommandFailed, ContainerFailed
 from buildlab.locks import stale_locks
@@ -177,6 +177,21 @@ def test_ctrl_c_removes_containers_and_images(engine: None) -> None:
     assert labelled(session) == []
 
 
+def test_building_without_the_secret_fails_clearly_and_leaves_nothing(engine: None) -> None:
+    from helpers import run_cli
+
+    session = f"nosecret{os.getpid()}"
+    lesson = next(lesson for lesson in MANIFEST.lessons if lesson.private_index)
+    result = run_cli(
+        "build", lesson.id, "uv", "--no-secret", env={"BUILDLAB_SESSION": session}, timeout=600
+    )
+    assert result.returncode == BuildFailed.exit_code, result.stderr
+    assert result.stderr.startswith("buildlab: docker build failed for "), result.stderr
+    assert "secret netrc: not found" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert labelled(session) == []
+
+
 def test_a_port_that_never_opens_fails_with_the_container_logs(engine: None) -> None:
     from buildlab.errors import ContainerFailed
     from buildlab.probe import running
@@ -192,7 +207,11 @@ def test_a_port_that_never_opens_fails_with_the_container_logs(engine: None) -> 
                 'import time; time.sleep(60)"]\n'
             )
         )
-        tag = docker.build(context, docker.image_tag("never-opens")).tag
+        tag = docker.build(
+            context,
+            docker.image_tag("never-opens"),
+            extra_args=private_index.build_args(variant.lesson.private_index),
+        ).tag
     with pytest.raises(ContainerFailed) as failure:
         with running(tag, app, timeout=3):
             pass

@@ -60,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
         help="lesson 10: the build secret (default: the test engine's private index credentials)",
     )
     secret.add_argument(
-        "--no-secret", action="store_true", help="lesson 10: build without the build secret"
+        "--no-secret",
+        action="store_true",
+        help="lesson 10: build without the build secret (its builder stage not from the cache)",
     )
     p.set_defaults(func=_build)
 
@@ -207,6 +209,10 @@ def _build(args: argparse.Namespace) -> None:
     extra = private_index.build_args(
         variant.lesson.private_index, netrc=args.netrc, secret=not args.no_secret
     )
+    if args.no_secret and variant.lesson.private_index:
+        # The builder stage not from the cache: its install step runs, and shows what a build
+        # without the secret does (a cached step would need no secret at all).
+        extra += ["--no-cache-filter", "builder"]
     try:
         result = docker.build(variant.directory, docker.image_tag(variant.name), extra_args=extra)
         size = docker.image_size(result.tag) / 1e6
