@@ -13,7 +13,8 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import limits
@@ -650,22 +651,33 @@ def private_name_only_from_private_index(ctx: ClaimContext) -> None:
     from buildlab.manifest import LockFolder
 
     pypi = load_pins().engine["index_url"]
+    genuine = private_index.PACKAGES / "acme_holidays-1.0.0-py3-none-any.whl"  # what it serves
+    single = ctx.tool == "pip-tools"
     with tempfile.TemporaryDirectory(prefix="buildlab-confusion-") as tmp:
         squatter = private_index.build_wheel(Path(tmp, "public"), version="99.0.0")
-        genuine = private_index.build_wheel(Path(tmp, "genuine"))
         with (
             private_index.extra_index(
                 squatter.parent, host="localhost", fallback=pypi, auth=False
             ) as public,
-            private_index.extra_index(
-                private_index.PACKAGES, host=private_index.HOST, fallback=public.url, auth=True
+            (  # pip-tools' one index: the private packages, other names passed to `public`
+                private_index.extra_index(
+                    private_index.PACKAGES, host=private_index.HOST, fallback=public.url, auth=True
+                )
+                if single
+                else nullcontext()
             ) as relay,
             scratch_copy(ctx.variant) as context,
         ):
-            single = ctx.tool == "pip-tools"
-            _stand_in_for_pypi(context, ctx.tool, relay.url if single else public.url)
-            folder = LockFolder(ctx.variant.name, ctx.tool, context, ctx.variant.lesson.base, True)
-            relock([replace(folder, private_index=True)], upgrade=True, say=lambda _: None)
+            _stand_in_for_pypi(context, ctx.tool, relay.url if relay else public.url)
+            folder = LockFolder(
+                ctx.variant.name,
+                ctx.tool,
+                context,
+                ctx.variant.lesson.base,
+                True,
+                private_index=True,
+            )
+            relock([folder], upgrade=True, say=lambda _: None)
             lock = (context / TOOLS[ctx.tool].lock_file).read_text()
             version = locked_versions(ctx.tool, context).get(private_index.PACKAGE_NAME)
         assert version == "1.0.0", f"acme-holidays {version} locked, from the public index"

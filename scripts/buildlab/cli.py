@@ -203,12 +203,11 @@ def _build(args: argparse.Namespace) -> None:
     from buildlab.engine import require_engine
 
     variant = load_manifest().variant(args.lesson, args.tool)
-    if args.netrc is not None:  # bad input first: a one-line error with or without an engine
-        private_index.build_args(variant.lesson.private_index, netrc=args.netrc)
-    require_engine()
+    # Before the engine: a bad --netrc is a one-line error with or without one.
     extra = private_index.build_args(
         variant.lesson.private_index, netrc=args.netrc, secret=not args.no_secret
     )
+    require_engine()
     if args.no_secret and variant.lesson.private_index:
         # The builder stage not from the cache: its install step runs, and shows what a build
         # without the secret does (a cached step would need no secret at all).

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -74,8 +73,8 @@ def token() -> str:
     return words[words.index("password") + 1]
 
 
-def netrc_text(password: str, host: str = HOST) -> str:
-    return f"machine {host} login {USER} password {password}\n"
+def netrc_text(password: str) -> str:
+    return f"machine {HOST} login {USER} password {password}\n"
 
 
 def build_args(
@@ -95,11 +94,11 @@ def build_args(
     return ["--secret", f"id={SECRET_ID},src={netrc or NETRC}", "--network=host"]
 
 
-def lock_args(netrc: Path | None = None) -> list[str]:
+def lock_args() -> list[str]:
     """`docker run` arguments for a tool that locks against the index: the host's network and
     the netrc file, read-only, where the tools look for it (the container runs as root)."""
     require_private_index()
-    return ["--network=host", "--volume", f"{netrc or NETRC}:/root/.netrc:ro"]
+    return ["--network=host", "--volume", f"{NETRC}:/root/.netrc:ro"]
 
 
 def require_private_index() -> None:
@@ -239,12 +238,12 @@ def _upload_package(say: Callable[[str], None]) -> None:
         say(f"private index: uploaded {wheel.name} (sha256 {sha256(wheel)[:12]}…) with twine")
 
 
-def upload(wheel: Path, url: str, password: str | None = None) -> None:
+def upload(wheel: Path, url: str) -> None:
     """twine upload, the password in twine's environment (never on a command line)."""
     env = {
         **os.environ,
         "TWINE_USERNAME": USER,
-        "TWINE_PASSWORD": password or token(),
+        "TWINE_PASSWORD": token(),
         "TWINE_NON_INTERACTIVE": "1",
     }
     run(
@@ -260,16 +259,6 @@ def sha256(path: Path) -> str:
 
 def basic_auth(password: str) -> str:
     return "Basic " + base64.b64encode(f"{USER}:{password}".encode()).decode()
-
-
-def fetch(url: str, password: str | None) -> int:
-    """The HTTP status of a GET, with the index's user and `password` (None: no credentials)."""
-    headers = {} if password is None else {"Authorization": basic_auth(password)}
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as r:
-            return int(r.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code
 
 
 @dataclass(frozen=True)
@@ -289,7 +278,7 @@ def extra_index(packages: Path, *, host: str, fallback: str | None, auth: bool) 
     """Another pypiserver on a free port of loopback, named by `host` (a name netrc has no
     entry for gets no credentials), for as long as the block runs; always stopped."""
     port = free_port()
-    process = _start_server(packages, port, "127.0.0.1", fallback=fallback, auth=auth)
+    process = _start_server(packages, port, HOST, fallback=fallback, auth=auth)
     try:
         yield Index(host, port)
     finally:
