@@ -18,15 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import limits
-from buildlab import compose, docker, private_index, registry
-from buildlab.errors import BuildFailed, BuildlabError
-from buildlab.load import run_load
-from buildlab.manifest import App, Manifest, Shape, Variant
-from buildlab.measure import code_bytes
-from buildlab.pins import load_pins
-from buildlab.probe import ANY_UID, HARDENED, check_probe, running
-from buildlab.proc import run, tail
-from buildlab.scenarios import (
+from buildlab.bench.measure import code_bytes
+from buildlab.claims.load import run_load
+from buildlab.course.manifest import App, Manifest, Shape, Variant
+from buildlab.course.probe import ANY_UID, HARDENED, check_probe, running
+from buildlab.course.scenarios import (
     add_after_code,
     add_dependency,
     add_stray_files,
@@ -39,7 +35,11 @@ from buildlab.scenarios import (
     shaped_project,
     use_other_app,
 )
-from buildlab.tools import TOOLS, conditional_packages, locked_versions, normalize
+from buildlab.course.tools import TOOLS, conditional_packages, locked_versions, normalize
+from buildlab.engine import compose, docker, private_index, registry
+from buildlab.support.errors import BuildFailed, BuildlabError
+from buildlab.support.pins import load_pins
+from buildlab.support.proc import run, tail
 
 COMPILERS = ("gcc", "cc", "c++", "g++", "clang", "make")
 # Installed distributions of the image's Python (the venv's, when it is first on PATH).
@@ -271,7 +271,7 @@ def no_installer_in_runtime(ctx: ClaimContext) -> None:
 
 
 def runtime_is_base_plus_app(ctx: ClaimContext) -> None:
-    from buildlab.pins import load_pins
+    from buildlab.support.pins import load_pins
 
     tag = ctx.built().tag
     base_tag = load_pins().image(ctx.variant.lesson.base)
@@ -647,8 +647,8 @@ def private_name_only_from_private_index(ctx: ClaimContext) -> None:
     passes every other name on to PyPI; each tool locks the lesson's manifest again with that
     index in PyPI's place. pip-tools' single index is a second server of the private packages
     whose fallback is the public one."""
-    from buildlab.locks import relock
-    from buildlab.manifest import LockFolder
+    from buildlab.course.locks import relock
+    from buildlab.course.manifest import LockFolder
 
     pypi = load_pins().engine["index_url"]
     genuine = private_index.PACKAGES / "acme_holidays-1.0.0-py3-none-any.whl"  # what it serves
@@ -692,7 +692,7 @@ def private_name_only_from_private_index(ctx: ClaimContext) -> None:
 def _oci_digest(variant: Variant, dest: Path, *, cache: bool = True) -> str:
     """The OCI digest of a variant's default target, built the reproducible way (lesson 08's
     SOURCE_DATE_EPOCH, timestamps rewritten) into an archive at `dest`."""
-    from buildlab.reproducible import manifest_digest
+    from buildlab.engine.oci import manifest_digest
 
     docker.build(
         variant.directory,
@@ -709,7 +709,7 @@ def _oci_digest(variant: Variant, dest: Path, *, cache: bool = True) -> str:
 
 
 def reproducible_digest(ctx: ClaimContext) -> None:
-    from buildlab.reproducible import differences
+    from buildlab.engine.oci import differences
 
     with tempfile.TemporaryDirectory(prefix="buildlab-oci-") as tmp:
         first, second = Path(tmp, "first.tar"), Path(tmp, "second.tar")
@@ -721,7 +721,7 @@ def reproducible_digest(ctx: ClaimContext) -> None:
 
 
 def production_same_as_previous_lesson(ctx: ClaimContext) -> None:
-    from buildlab.reproducible import differences
+    from buildlab.engine.oci import differences
 
     lessons = ctx.manifest.lessons
     previous = Variant(lessons[lessons.index(ctx.variant.lesson) - 1], ctx.tool)

@@ -7,7 +7,7 @@ from collections.abc import Generator
 
 import pytest
 
-from buildlab.manifest import Manifest, load_manifest
+from buildlab.course.manifest import Manifest, load_manifest
 
 FORBID_SKIPS = os.environ.get("CI") == "true" or os.environ.get("BUILDLAB_FORBID_SKIPS") == "1"
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from buildlab import docker
+from buildlab.engine import docker
 
 FAILING_STEP = "RUN python -c \"raise SystemExit('no such package: boom')\""
 
@@ -43,7 +43,7 @@ def single_module_project(target: Path) -> Path:
     requirements.in asks for."""
     import shutil
 
-    from buildlab.manifest import load_manifest
+    from buildlab.course.manifest import load_manifest
 
     lesson = load_manifest().production_lesson
     shutil.copytree(PROJECTS / "single-module", target)

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from buildlab import docker, private_index, registry
-from buildlab.engine import engine_answers
-from buildlab.errors import BuildFailed, BuildlabError, CommandFailed, ContainerFailed
-from buildlab.locks import stale_locks
-from buildlab.manifest import Claim, LockFolder, Variant, load_manifest
-from buildlab.pins import load_pins
-from buildlab.scenarios import add_dependency, scratch_copy
-from buildlab.tools import TOOLS
+from buildlab.course.locks import stale_locks
+from buildlab.course.manifest import Claim, LockFolder, Variant, load_manifest
+from buildlab.course.scenarios import add_dependency, scratch_copy
+from buildlab.course.tools import TOOLS
+from buildlab.engine import docker, private_index, registry
+from buildlab.engine.daemon import engine_answers
+from buildlab.support.errors import BuildFailed, BuildlabError, CommandFailed, ContainerFailed
+from buildlab.support.pins import load_pins
 from claims import CLAIM_CHECKS, CONTROL_FAILURES, ClaimContext
 from helpers import break_dockerfile, interruptible, labelled
 
@@ -101,7 +101,7 @@ def test_base_image_has_every_package_of_the_official_image(key: str, engine: No
     """A stand-in (or the real image) has every Debian package docker-library/repo-info lists
     for the official image of its tag (stand_in_packages/); what it has beyond them is
     documented in docs/test-engine.md."""
-    from buildlab.standin import official_packages
+    from buildlab.engine.stand_ins import official_packages
 
     tag = load_pins().image(key)
     listing = docker.run_container(tag, ["dpkg-query", "--show", "--showformat", "${Package}\\n"])
@@ -193,8 +193,8 @@ def test_building_without_the_secret_fails_clearly_and_leaves_nothing(engine: No
 
 
 def test_a_port_that_never_opens_fails_with_the_container_logs(engine: None) -> None:
-    from buildlab.errors import ContainerFailed
-    from buildlab.probe import running
+    from buildlab.course.probe import running
+    from buildlab.support.errors import ContainerFailed
 
     variant = MANIFEST.all_variants()[-1]
     app = MANIFEST.apps[variant.lesson.app]

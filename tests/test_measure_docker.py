@@ -17,11 +17,12 @@ from typing import Any
 import pytest
 
 import limits
-from buildlab import docker, results
-from buildlab.charts import CHARTS, drawn_from, fingerprint
-from buildlab.engine import engine_answers
-from buildlab.manifest import Variant, load_manifest
-from buildlab.measure import Subject, measure
+from buildlab.bench import results
+from buildlab.bench.charts import CHARTS, drawn_from, fingerprint
+from buildlab.bench.measure import Subject, measure
+from buildlab.course.manifest import Variant, load_manifest
+from buildlab.engine import docker
+from buildlab.engine.daemon import engine_answers
 from helpers import break_dockerfile, interruptible, run_cli
 
 pytestmark = pytest.mark.docker
@@ -67,7 +68,7 @@ def _run(data: dict[str, Any], lesson: str, scenario: str) -> dict[str, Any]:
 
 
 def _install_step(run: dict[str, Any], lesson: str) -> dict[str, Any]:
-    from buildlab.tools import TOOLS
+    from buildlab.course.tools import TOOLS
 
     needle = TOOLS[TOOL].install_pattern
     return dict(next(s for s in run["steps"] if re.search(needle, s["step"])))

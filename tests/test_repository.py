@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
-from buildlab import sync
-from buildlab.errors import UsageError
-from buildlab.lint import hadolint
-from buildlab.locks import stale_locks
-from buildlab.manifest import LockFolder, Manifest, Variant, load_manifest
-from buildlab.paths import LESSONS_DIR, ROOT
-from buildlab.pins import load_pins
-from buildlab.scenarios import add_dependency, scratch_dir
-from buildlab.tools import TOOLS
+from buildlab.course import sync
+from buildlab.course.lint import hadolint
+from buildlab.course.locks import stale_locks
+from buildlab.course.manifest import LockFolder, Manifest, Variant, load_manifest
+from buildlab.course.scenarios import add_dependency, scratch_dir
+from buildlab.course.tools import TOOLS
+from buildlab.support.errors import UsageError
+from buildlab.support.paths import LESSONS_DIR, ROOT
+from buildlab.support.pins import load_pins
 from claims import CLAIM_CHECKS
 from helpers import run_cli
 
@@ -45,8 +45,8 @@ def test_manifest_matches_folders(manifest: Manifest) -> None:
 def test_shapes_match_folders_and_their_top_block(manifest: Manifest) -> None:
     """Every shapes/ folder is a shape in lessons.toml and back; each is built by a production
     lesson, and sets only values that lesson's Dockerfile has in its top block."""
-    from buildlab import topblock
-    from buildlab.paths import SHAPES_DIR
+    from buildlab.course import topblock
+    from buildlab.support.paths import SHAPES_DIR
 
     on_disk = {p.name for p in SHAPES_DIR.iterdir() if p.is_dir()}
     assert on_disk == set(manifest.shapes), "shapes/ folders != lessons.toml [shapes]"
@@ -86,7 +86,7 @@ def test_manifest_references_exist(manifest: Manifest) -> None:
         assert (peer.directory / ".dockerignore").is_file()
     for variation in manifest.variations.values():
         assert set(variation.tools) <= set(manifest.lesson(variation.lesson).tools)
-    from buildlab.results import SCENARIOS
+    from buildlab.bench.results import SCENARIOS
 
     metrics = {"size", *SCENARIOS}
     for target in manifest.targets:
@@ -99,7 +99,7 @@ def test_manifest_references_exist(manifest: Manifest) -> None:
 
 
 def test_peer_folders_match_the_manifest(manifest: Manifest) -> None:
-    from buildlab.paths import PEERS_DIR
+    from buildlab.support.paths import PEERS_DIR
 
     assert {p.name for p in PEERS_DIR.iterdir() if p.is_dir()} == set(manifest.peers)
 
@@ -197,7 +197,7 @@ PRIVATE_VARIANTS = [v for v in VARIANTS if v.lesson.private_index]
 def _private_index_of(variant: Variant) -> tuple[str, bool]:
     """The index URL a private-index lesson's manifest names, and whether the manifest ties
     the private package to it (pip-tools: its one index, so always)."""
-    from buildlab.private_index import PACKAGE_NAME
+    from buildlab.engine.private_index import PACKAGE_NAME
 
     manifest = variant.directory / TOOLS[variant.tool].manifest_files[0]
     data = tomllib.loads(manifest.read_text())
@@ -220,7 +220,7 @@ def _private_index_of(variant: Variant) -> tuple[str, bool]:
 def test_private_package_is_tied_to_the_private_index_without_credentials(
     variant: Variant,
 ) -> None:
-    from buildlab.private_index import URL
+    from buildlab.engine.private_index import URL
 
     url, tied = _private_index_of(variant)
     assert url.rstrip("/") == URL.rstrip("/"), f"{variant.name} names {url}, the index is {URL}"
@@ -256,9 +256,9 @@ def test_private_index_lesson_is_its_base_lesson_plus_the_secret_mount(variant: 
 def test_a_private_index_that_does_not_answer_is_one_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from buildlab import private_index
-    from buildlab.errors import EngineError
-    from buildlab.proc import free_port
+    from buildlab.engine import private_index
+    from buildlab.support.errors import EngineError
+    from buildlab.support.proc import free_port
 
     monkeypatch.setattr(private_index, "PORT", free_port())
     monkeypatch.setattr(private_index, "NETRC", tmp_path / "netrc")
@@ -276,7 +276,7 @@ def test_a_private_index_that_does_not_answer_is_one_line(
 def test_private_wheel_builds_reproducibly_with_the_hash_every_lock_records(
     tmp_path: Path,
 ) -> None:
-    from buildlab.private_index import build_wheel, sha256
+    from buildlab.engine.private_index import build_wheel, sha256
 
     first = build_wheel(tmp_path / "a")
     (tmp_path / "b").mkdir()
@@ -294,7 +294,7 @@ def test_hadolint(variant: Variant) -> None:
 
 
 def test_github_workflow_is_valid_and_uses_the_exported_cache() -> None:
-    from buildlab.lint import WORKFLOWS, workflow_lint
+    from buildlab.course.lint import WORKFLOWS, workflow_lint
 
     ok, output = workflow_lint()
     assert ok, output
@@ -309,7 +309,7 @@ def test_github_workflow_is_valid_and_uses_the_exported_cache() -> None:
 
 
 def test_workflow_actions_are_pinned_by_commit_with_the_version_in_a_comment() -> None:
-    from buildlab.lint import WORKFLOWS
+    from buildlab.course.lint import WORKFLOWS
 
     for workflow in WORKFLOWS.glob("*.y*ml"):
         uses = re.findall(r"^\s*-?\s*uses:\s*(.+)$", workflow.read_text(), flags=re.M)
@@ -320,7 +320,7 @@ def test_workflow_actions_are_pinned_by_commit_with_the_version_in_a_comment() -
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
 def test_dockerfile_uses_pinned_versions(variant: Variant) -> None:
-    from buildlab.measure import from_lines
+    from buildlab.bench.measure import from_lines
 
     pins = load_pins()
     text = (variant.directory / "Dockerfile").read_text()
@@ -355,7 +355,7 @@ def test_lock_is_fresh_by_its_tools_own_check(folder: LockFolder) -> None:
     "variant", [v for v in VARIANTS if v.lesson.production], ids=lambda v: v.name
 )
 def test_top_block_defaults_are_the_apps_values(variant: Variant) -> None:
-    from buildlab import topblock
+    from buildlab.course import topblock
 
     values = topblock.values((variant.directory / "Dockerfile").read_text())
     wanted = dict(MANIFEST.apps[variant.lesson.app].top_block)
@@ -364,7 +364,7 @@ def test_top_block_defaults_are_the_apps_values(variant: Variant) -> None:
 
 def test_production_dockerfiles_differ_from_07_only_where_lesson_08_adds() -> None:
     """Lesson 08 is lesson 07 plus its own lines: the same top block, the same build."""
-    from buildlab import topblock
+    from buildlab.course import topblock
 
     first, second = [lesson for lesson in MANIFEST.lessons if lesson.production][:2]
     for tool in first.tools:
@@ -411,7 +411,7 @@ def test_added_dependency_manifests_are_the_apps_plus_one_dependency(manifest: M
 
 
 def test_other_apps_have_a_manifest_and_lock_per_tool(manifest: Manifest) -> None:
-    from buildlab.locks import lock_path
+    from buildlab.course.locks import lock_path
 
     folders = [
         f for f in manifest.lock_folders(manifest.all_variants()) if f.name.startswith("apps/")
@@ -445,7 +445,7 @@ def test_pins_cover_every_tool() -> None:
 def test_every_lock_is_its_tools_own_output(folder: LockFolder) -> None:
     """Each lock says it was written by its tool (the pinned version where the format has
     room for it) and pip-tools' says how to regenerate it: `buildlab relock`."""
-    from buildlab.locks import lock_path
+    from buildlab.course.locks import lock_path
 
     text = lock_path(folder).read_text()
     if folder.tool == "pip-tools":
@@ -490,7 +490,7 @@ def test_lesson_readme_has_the_course_shape(lesson) -> None:  # type: ignore[no-
 
 
 def test_generated_doc_blocks_and_charts_are_fresh(manifest: Manifest) -> None:
-    from buildlab.docs import stale_docs
+    from buildlab.pages.docs import stale_docs
 
     assert stale_docs(manifest, check=True) == [], "run `make docs`"
 
@@ -570,7 +570,7 @@ def test_no_registry_is_one_clear_sentence() -> None:
 
 
 def test_build_log_parser_finds_cached_and_failed_steps() -> None:
-    from buildlab import buildlog
+    from buildlab.engine import buildlog
 
     log = "\n".join(
         [
@@ -590,7 +590,7 @@ def test_build_log_parser_finds_cached_and_failed_steps() -> None:
 
 
 def test_measure_selects_lessons_tools_apps_and_peers_from_the_manifest(manifest: Manifest) -> None:
-    from buildlab.measure import select_subjects
+    from buildlab.bench.measure import select_subjects
 
     everything = select_subjects(manifest, lessons=None, tools=None, apps=None, peers=None)
     lessons = [s for s in everything if s.kind == "lesson"]
@@ -623,7 +623,7 @@ def test_measure_selects_lessons_tools_apps_and_peers_from_the_manifest(manifest
 
 
 def test_summary_reports_median_and_range() -> None:
-    from buildlab.results import Summary
+    from buildlab.bench.results import Summary
 
     assert Summary([3.0, 1.0, 2.0], 0, 4, 6).text() == "2.0 (1.0–3.0)"
     assert Summary([2.0], 0, 4, 6).text() == "2.0"
@@ -632,7 +632,7 @@ def test_summary_reports_median_and_range() -> None:
 
 
 def test_committed_results_match_their_schema() -> None:
-    from buildlab.results import COMMITTED_RESULTS, schema_problems
+    from buildlab.bench.results import COMMITTED_RESULTS, schema_problems
 
     assert COMMITTED_RESULTS.exists(), "no committed results: run `make measure`"
     assert schema_problems(COMMITTED_RESULTS) == ""
@@ -640,8 +640,8 @@ def test_committed_results_match_their_schema() -> None:
 
 def test_committed_results_cover_every_subject(manifest: Manifest) -> None:
     """Every lesson in every tool and app, every peer and variation: 3 rounds, pushes counted."""
-    from buildlab.measure import select_subjects
-    from buildlab.results import COMMITTED_RESULTS, load
+    from buildlab.bench.measure import select_subjects
+    from buildlab.bench.results import COMMITTED_RESULTS, load
 
     data = load(COMMITTED_RESULTS)
     measured = {(b["kind"], b["lesson"], b["tool"], b["app"]): b for b in data["builds"]}
@@ -662,7 +662,7 @@ def test_committed_results_cover_every_subject(manifest: Manifest) -> None:
 def test_every_missed_target_is_explained(manifest: Manifest) -> None:
     """A target the committed run missed has its reason in lessons.toml (`why_missed`), and
     the results page shows it with each side's step times."""
-    from buildlab.results import COMMITTED_RESULTS, evaluate_targets, load
+    from buildlab.bench.results import COMMITTED_RESULTS, evaluate_targets, load
 
     data = load(COMMITTED_RESULTS)
     page = (ROOT / "docs" / "results.md").read_text()
@@ -694,7 +694,7 @@ def test_docs_site_builds_strict(tmp_path: Path) -> None:
     ids=["mypy", "ruff", "ruff-format"],
 )
 def test_tooling_is_typed_and_lint_clean(checker: list[str]) -> None:
-    from buildlab.paths import ROOT
+    from buildlab.support.paths import ROOT
 
     tool = Path(sys.executable).with_name(checker[0])
     result = subprocess.run(
@@ -706,8 +706,8 @@ def test_tooling_is_typed_and_lint_clean(checker: list[str]) -> None:
 def test_an_engine_failure_is_not_reported_as_a_stale_lock(
     manifest: Manifest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from buildlab import locks
-    from buildlab.errors import ContainerFailed
+    from buildlab.course import locks
+    from buildlab.support.errors import ContainerFailed
 
     def engine_fails(*_: object, **__: object) -> str:
         raise ContainerFailed("docker could not start a container of x (twice)")
@@ -724,7 +724,7 @@ def test_an_engine_failure_is_not_reported_as_a_stale_lock(
 def _commands_in_markdown() -> list[tuple[str, str, str]]:
     """(file, "make"/"cli", name) for every `make X`, `scripts/cli X` and `buildlab X` written
     as code (inline or in a fenced block) in the repository's Markdown."""
-    from buildlab.paths import ROOT
+    from buildlab.support.paths import ROOT
 
     found = []
     pattern = re.compile(r"\b(make|scripts/cli|buildlab)\s+([a-z][a-z-]*)")
@@ -756,7 +756,7 @@ def _cli_commands() -> set[str]:
 
 
 def test_every_command_the_docs_name_exists() -> None:
-    from buildlab.paths import ROOT
+    from buildlab.support.paths import ROOT
 
     targets = set(re.findall(r"^([a-z][a-z-]*):", (ROOT / "Makefile").read_text(), flags=re.M))
     commands = _cli_commands()
@@ -773,7 +773,7 @@ def test_every_command_the_docs_name_exists() -> None:
 def test_pre_commit_hooks_run_commands_that_exist() -> None:
     import yaml
 
-    from buildlab.paths import ROOT
+    from buildlab.support.paths import ROOT
 
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
     entries = [hook["entry"].split() for repo in config["repos"] for hook in repo["hooks"]]
@@ -787,8 +787,8 @@ def test_pre_commit_hooks_run_commands_that_exist() -> None:
 def test_another_app_changes_only_what_a_reader_would_edit(manifest: Manifest) -> None:
     """Lesson 07 with another app: only its top block changes, to the app's values. A peer
     starting its venv's gunicorn keeps doing so for the heavy app."""
-    from buildlab import topblock
-    from buildlab.measure import prepared, select_subjects
+    from buildlab.bench.measure import prepared, select_subjects
+    from buildlab.course import topblock
 
     lesson = manifest.lesson("07")
     dockerfile = (lesson.directory / "uv" / "Dockerfile").read_text()
@@ -819,8 +819,8 @@ def test_adopt_guesses_every_value_of_a_shapes_top_block(name: str, tmp_path: Pa
     port, which no file says, is passed as --port), and writes the very Dockerfile (but for its
     first comment line) and .dockerignore that project-shapes-serve builds, serves and edits
     in the Docker tier: adopt on a shape is proven there."""
-    from buildlab.adopt import detect, write
-    from buildlab.scenarios import shaped_project
+    from buildlab.adopt.adopt import detect, write
+    from buildlab.course.scenarios import shaped_project
 
     shape = MANIFEST.shapes[name]
     block = dict(shape.top_block)
@@ -839,7 +839,7 @@ def test_adopt_guesses_every_value_of_a_shapes_top_block(name: str, tmp_path: Pa
 
 
 def test_adopt_guesses_a_project_unlike_any_lesson(tmp_path: Path) -> None:
-    from buildlab.adopt import detect
+    from buildlab.adopt.adopt import detect
     from helpers import single_module_project
 
     project = single_module_project(tmp_path / "service")
@@ -855,8 +855,8 @@ def test_adopt_guesses_a_project_unlike_any_lesson(tmp_path: Path) -> None:
 def test_adopt_reads_the_python_version_and_every_flag_overrides_its_guess(
     tmp_path: Path,
 ) -> None:
-    from buildlab.adopt import detect
-    from buildlab.scenarios import shaped_project
+    from buildlab.adopt.adopt import detect
+    from buildlab.course.scenarios import shaped_project
     from helpers import single_module_project
 
     project = single_module_project(tmp_path / "service")
@@ -930,7 +930,7 @@ def test_adopt_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
 
 
 def test_adopt_writes_only_the_top_block(tmp_path: Path) -> None:
-    from buildlab import topblock
+    from buildlab.course import topblock
     from helpers import run_cli, single_module_project
 
     project = single_module_project(tmp_path / "service")
@@ -948,7 +948,7 @@ def test_adopt_writes_only_the_top_block(tmp_path: Path) -> None:
 
 def test_every_pinned_image_has_the_official_images_package_list() -> None:
     """The stand-ins install what the official images have: a committed list per pinned tag."""
-    from buildlab.standin import official_packages, official_packages_file
+    from buildlab.engine.stand_ins import official_packages, official_packages_file
 
     for tag in load_pins().images.values():
         header = official_packages_file(tag).read_text().splitlines()[0]
@@ -963,8 +963,8 @@ def test_every_pinned_image_has_the_official_images_package_list() -> None:
 def test_a_build_lost_to_the_engines_unpack_race_runs_once_more(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from buildlab import docker
-    from buildlab.errors import BuildFailed
+    from buildlab.engine import docker
+    from buildlab.support.errors import BuildFailed
 
     calls: list[str] = []
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from buildlab.browser import CHROMEDRIVER, CHROMIUM, FLAGS, browser_present
-from buildlab.manifest import load_manifest
-from buildlab.paths import STATE_DIR
+from buildlab.course.manifest import load_manifest
+from buildlab.engine.browser import CHROMEDRIVER, CHROMIUM, FLAGS, browser_present
+from buildlab.support.paths import STATE_DIR
 from helpers import run_cli
 
 pytestmark = pytest.mark.browser

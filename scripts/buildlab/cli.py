@@ -7,9 +7,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from buildlab.errors import BuildlabError, UsageError
-from buildlab.manifest import load_manifest
-from buildlab.paths import ROOT, STATE_DIR
+from buildlab.course.manifest import load_manifest
+from buildlab.support.errors import BuildlabError, UsageError
+from buildlab.support.paths import ROOT, STATE_DIR
 
 DEFAULT_RESULTS = STATE_DIR / "results" / "results.json"
 
@@ -193,14 +193,14 @@ def _list(_: argparse.Namespace) -> None:
 
 
 def _doctor(args: argparse.Namespace) -> None:
-    from buildlab.doctor import doctor
+    from buildlab.engine.doctor import doctor
 
     doctor(fix=args.fix)
 
 
 def _build(args: argparse.Namespace) -> None:
-    from buildlab import docker, private_index
-    from buildlab.engine import require_engine
+    from buildlab.engine import docker, private_index
+    from buildlab.engine.daemon import require_engine
 
     variant = load_manifest().variant(args.lesson, args.tool)
     # Before the engine: a bad --netrc is a one-line error with or without one.
@@ -227,9 +227,9 @@ def _build(args: argparse.Namespace) -> None:
 
 
 def _run(args: argparse.Namespace) -> None:
-    from buildlab import docker
-    from buildlab.engine import require_engine
-    from buildlab.probe import build_and_probe
+    from buildlab.course.probe import build_and_probe
+    from buildlab.engine import docker
+    from buildlab.engine.daemon import require_engine
 
     manifest = load_manifest()
     variant = manifest.variant(args.lesson, args.tool)
@@ -243,9 +243,9 @@ def _run(args: argparse.Namespace) -> None:
 def _dev(args: argparse.Namespace) -> None:
     import time
 
-    from buildlab import compose, docker
-    from buildlab.engine import require_engine
-    from buildlab.proc import port_is_free
+    from buildlab.engine import compose, docker
+    from buildlab.engine.daemon import require_engine
+    from buildlab.support.proc import port_is_free
 
     manifest = load_manifest()
     variant = manifest.variant(args.lesson, args.tool)
@@ -273,7 +273,7 @@ def _dev(args: argparse.Namespace) -> None:
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from buildlab.sync import drift, sync
+    from buildlab.course.sync import drift, sync
 
     manifest = load_manifest()
     if args.check:
@@ -290,14 +290,14 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _relock(args: argparse.Namespace) -> None:
-    from buildlab.locks import relock
+    from buildlab.course.locks import relock
 
     manifest = load_manifest()
     relock(manifest.lock_folders(manifest.select(args.lesson, args.tool)), upgrade=args.upgrade)
 
 
 def _check_locks(args: argparse.Namespace) -> None:
-    from buildlab.locks import stale_locks
+    from buildlab.course.locks import stale_locks
 
     manifest = load_manifest()
     folders = manifest.lock_folders(manifest.all_variants())
@@ -312,7 +312,7 @@ def _check_locks(args: argparse.Namespace) -> None:
 
 
 def _docs(args: argparse.Namespace) -> None:
-    from buildlab.docs import stale_docs
+    from buildlab.pages.docs import stale_docs
 
     stale = stale_docs(load_manifest(), check=args.check)
     if args.check and stale:
@@ -326,7 +326,7 @@ def _docs(args: argparse.Namespace) -> None:
 def _site(args: argparse.Namespace) -> None:
     import os
 
-    from buildlab.proc import run
+    from buildlab.support.proc import run
 
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     mkdocs = str(Path(sys.executable).with_name("mkdocs"))
@@ -348,7 +348,7 @@ def _site(args: argparse.Namespace) -> None:
 
 
 def _lint(_: argparse.Namespace) -> None:
-    from buildlab.lint import hadolint, workflow_lint
+    from buildlab.course.lint import hadolint, workflow_lint
 
     ok, output = workflow_lint()
     last = output.splitlines()[-1] if output else ""
@@ -365,8 +365,8 @@ def _lint(_: argparse.Namespace) -> None:
 
 
 def _clean(_: argparse.Namespace) -> None:
-    from buildlab import docker, private_index, registry
-    from buildlab.engine import require_engine
+    from buildlab.engine import docker, private_index, registry
+    from buildlab.engine.daemon import require_engine
 
     require_engine()
     docker.cleanup(session=None)
@@ -379,7 +379,7 @@ def _clean(_: argparse.Namespace) -> None:
 
 
 def _adopt(args: argparse.Namespace) -> None:
-    from buildlab.adopt import adopt
+    from buildlab.adopt.adopt import adopt
 
     adopt(
         load_manifest(),
@@ -397,9 +397,9 @@ def _adopt(args: argparse.Namespace) -> None:
 
 
 def _measure(args: argparse.Namespace) -> None:
-    from buildlab import charts, results
-    from buildlab.measure import failures, measure, select_subjects
-    from buildlab.progress import build_progress
+    from buildlab.bench import charts, results
+    from buildlab.bench.display import build_progress
+    from buildlab.bench.measure import failures, measure, select_subjects
 
     manifest = load_manifest()
     subjects = select_subjects(

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from buildlab.errors import EngineError, PushFailed
-from buildlab.paths import STATE_DIR
-from buildlab.proc import run, running_pid, stop_process, tail
+from buildlab.support.errors import EngineError, PushFailed
+from buildlab.support.paths import STATE_DIR
+from buildlab.support.proc import run, running_pid, stop_process, tail
 
 ADDRESS = os.environ.get("BUILDLAB_REGISTRY", "127.0.0.1:5000")
 CONFIG_FILE = STATE_DIR / "registry.yml"
@@ -88,7 +88,7 @@ def ensure_registry(*, fix: bool, say: Callable[[str], None] = print) -> None:
 
 
 def _install(say: Callable[[str], None]) -> None:
-    from buildlab.engine import apt_install
+    from buildlab.engine.daemon import apt_install
 
     say(f"registry: installing {PACKAGE} (apt)")
     apt_install([PACKAGE])

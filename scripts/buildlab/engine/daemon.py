@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from buildlab.errors import EngineError
-from buildlab.paths import STATE_DIR
-from buildlab.proc import run
+from buildlab.support.errors import EngineError
+from buildlab.support.paths import STATE_DIR
+from buildlab.support.proc import run
 
 DOCKERD_LOG = Path("/var/log/buildlab-dockerd.log")
 # The containerd image store: the default of Docker Engine 29 and Docker Desktop, and what
@@ -122,7 +122,7 @@ def _installed_engine_is_usable() -> bool:
 
 
 def _install_from_debian_stable(say: Callable[[str], None]) -> None:
-    from buildlab.pins import load_pins
+    from buildlab.support.pins import load_pins
 
     suite = load_pins().debian_suite
     say(f"engine: installing docker.io and docker-buildx from Debian {suite} (apt)")
@@ -135,7 +135,7 @@ def apt_install(packages: list[str], *, from_stable_suite: bool = True) -> None:
     are taken from it (`pkg/suite`), so apt keeps every other package, libc included, from
     the running release. from_stable_suite=False: from the running release itself.
     """
-    from buildlab.pins import load_pins
+    from buildlab.support.pins import load_pins
 
     if not _can_use_apt():
         raise EngineError(

@@ -17,15 +17,15 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from buildlab import private_index
-from buildlab.docker import run_container
-from buildlab.engine import require_engine
-from buildlab.errors import BuildlabError, ContainerFailed
-from buildlab.manifest import LockFolder
-from buildlab.pins import load_pins
-from buildlab.proc import tail
-from buildlab.scenarios import scratch_dir
-from buildlab.tools import TOOLS
+from buildlab.course.manifest import LockFolder
+from buildlab.course.scenarios import scratch_dir
+from buildlab.course.tools import TOOLS
+from buildlab.engine import private_index
+from buildlab.engine.daemon import require_engine
+from buildlab.engine.docker import run_container
+from buildlab.support.errors import BuildlabError, ContainerFailed
+from buildlab.support.pins import load_pins
+from buildlab.support.proc import tail
 
 # Env for tools run in the image: pip-compile's header says how to regenerate; quiet pipenv.
 TOOL_ENV = {"CUSTOM_COMPILE_COMMAND": "buildlab relock", "PIPENV_VERBOSITY": "-1"}

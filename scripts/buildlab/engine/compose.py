@@ -21,9 +21,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from buildlab import docker
-from buildlab.errors import BuildlabError, ContainerFailed, EngineError
-from buildlab.proc import free_port, run, tail
+from buildlab.engine import docker
+from buildlab.support.errors import BuildlabError, ContainerFailed, EngineError
+from buildlab.support.proc import free_port, run, tail
 
 PACKAGE = "docker-compose"
 # develop.watch came with Compose 2.22.
@@ -71,7 +71,7 @@ def ensure_compose(*, fix: bool, say: Callable[[str], None] = print) -> None:
         return
     if not fix:
         require_compose()
-    from buildlab.engine import apt_install
+    from buildlab.engine.daemon import apt_install
 
     say(f"compose: installing {PACKAGE} (apt)")
     apt_install([PACKAGE])

@@ -4,12 +4,12 @@ a private package index (lesson 10); and a headless Chromium for the docs site."
 
 from __future__ import annotations
 
-from buildlab.browser import ensure_browser
-from buildlab.compose import ensure_compose
-from buildlab.engine import ensure_engine
-from buildlab.private_index import ensure_private_index
-from buildlab.registry import ensure_registry
-from buildlab.standin import ensure_base_images
+from buildlab.engine.browser import ensure_browser
+from buildlab.engine.compose import ensure_compose
+from buildlab.engine.daemon import ensure_engine
+from buildlab.engine.private_index import ensure_private_index
+from buildlab.engine.registry import ensure_registry
+from buildlab.engine.stand_ins import ensure_base_images
 
 
 def doctor(*, fix: bool) -> None:

@@ -12,8 +12,8 @@ from typing import Any
 
 from mkdocs.structure.files import File, Files, InclusionLevel
 
-from buildlab.manifest import load_manifest
-from buildlab.paths import LESSONS_DIR, PEERS_DIR, ROOT, SHAPES_DIR
+from buildlab.course.manifest import load_manifest
+from buildlab.support.paths import LESSONS_DIR, PEERS_DIR, ROOT, SHAPES_DIR
 
 SKIP_PARTS = {"__pycache__", ".venv", ".pytest_cache", ".ruff_cache"}
 EXTRA_FILES = [".github/workflows/ci.yml"]  # linked from lesson 08

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from buildlab.paths import ROOT
+from buildlab.support.paths import ROOT
 
 CONFIG = ROOT / ".hadolint.yaml"
 

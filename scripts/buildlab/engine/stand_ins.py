@@ -18,10 +18,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from buildlab.errors import EngineError
-from buildlab.paths import STATE_DIR
-from buildlab.pins import Pins, load_pins
-from buildlab.proc import run, tail
+from buildlab.support.errors import EngineError
+from buildlab.support.paths import STATE_DIR
+from buildlab.support.pins import Pins, load_pins
+from buildlab.support.proc import run, tail
 
 STAND_IN_LABEL = "buildlab.stand-in"
 RECIPE_LABEL = "buildlab.stand-in.recipe"

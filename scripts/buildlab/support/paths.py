@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LESSONS_DIR = ROOT / "lessons"
 APPS_DIR = ROOT / "apps"
 PEERS_DIR = ROOT / "peers"

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from buildlab.errors import BuildlabError
-from buildlab.paths import ROOT
+from buildlab.support.errors import BuildlabError
+from buildlab.support.paths import ROOT
 
 SCHEMA_NAME = "buildlab-results"
 SCHEMA_VERSION = 2

@@ -12,10 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from buildlab import buildlog, docker, topblock
-from buildlab.errors import BuildlabError
-from buildlab.manifest import App, Manifest, Peer, Shape, Variant
-from buildlab.tools import TOOLS
+from buildlab.course import topblock
+from buildlab.course.manifest import App, Manifest, Peer, Shape, Variant
+from buildlab.course.tools import TOOLS
+from buildlab.engine import buildlog, docker
+from buildlab.support.errors import BuildlabError
 
 IGNORED_IN_COPY = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache")
 

@@ -11,7 +11,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from buildlab.errors import EngineError
+from buildlab.support.errors import EngineError
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -42,7 +42,7 @@ def ensure_browser(*, fix: bool, say: Callable[[str], None] = print) -> None:
         return
     if not fix:
         raise EngineError(f"{CHROMIUM} or {CHROMEDRIVER} is missing: run `make doctor`")
-    from buildlab.engine import apt_install
+    from buildlab.engine.daemon import apt_install
 
     say(f"browser: installing {' '.join(PACKAGES)} (apt)")
     apt_install(PACKAGES, from_stable_suite=False)

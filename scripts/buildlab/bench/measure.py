@@ -27,15 +27,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from buildlab import docker, private_index, registry, results
-from buildlab.engine import require_engine, server_version, uses_containerd_store
-from buildlab.errors import BuildFailed, BuildlabError, ContainerFailed, PushFailed, UsageError
-from buildlab.manifest import App, Manifest, Peer, Variant, Variation
-from buildlab.paths import ROOT
-from buildlab.pins import load_pins
-from buildlab.probe import check_probe, running
-from buildlab.proc import run
-from buildlab.scenarios import (
+from buildlab.bench import results
+from buildlab.course.manifest import App, Manifest, Peer, Variant, Variation
+from buildlab.course.probe import check_probe, running
+from buildlab.course.scenarios import (
     add_after_code,
     make_code_change,
     make_dependency_file_change,
@@ -43,7 +38,19 @@ from buildlab.scenarios import (
     use_other_app,
     use_peer_dockerfile,
 )
-from buildlab.standin import is_stand_in
+from buildlab.engine import docker, private_index, registry
+from buildlab.engine.daemon import require_engine, server_version, uses_containerd_store
+from buildlab.engine.stand_ins import is_stand_in
+from buildlab.support.errors import (
+    BuildFailed,
+    BuildlabError,
+    ContainerFailed,
+    PushFailed,
+    UsageError,
+)
+from buildlab.support.paths import ROOT
+from buildlab.support.pins import load_pins
+from buildlab.support.proc import run
 
 STEP_LINE = re.compile(r"^#\d+ (\[[^\]]+\] .*)$")
 # Imports timed per start-up mode (each in a fresh interpreter, after one warm-up import).

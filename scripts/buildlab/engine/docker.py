@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from buildlab import buildlog
-from buildlab.errors import BuildFailed, CommandFailed, ContainerFailed
-from buildlab.proc import run, tail
+from buildlab.engine import buildlog
+from buildlab.support.errors import BuildFailed, CommandFailed, ContainerFailed
+from buildlab.support.proc import run, tail
 
 LABEL = "buildlab"
 SESSION_LABEL = "buildlab.session"

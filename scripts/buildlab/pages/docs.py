@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
 
-from buildlab import results
-from buildlab.manifest import SAME_IMAGE_CLAIM, Lesson, Manifest
-from buildlab.paths import ROOT
+from buildlab.bench import results
+from buildlab.course.manifest import SAME_IMAGE_CLAIM, Lesson, Manifest
+from buildlab.support.paths import ROOT
 
 BLOCK = re.compile(
     r"(<!-- BEGIN GENERATED: (?P<name>[a-z-]+) \(buildlab docs\) -->\n)(?P<body>.*?)"
@@ -149,7 +149,7 @@ def results_page_block(manifest: Manifest) -> str:
     tools = list(manifest.tools)
 
     def render(data: results.Results) -> str:
-        from buildlab.charts import CHARTS
+        from buildlab.bench.charts import CHARTS
 
         state = (
             "" if data["complete"] else "\n**This run did not finish: some rows are missing.**\n"
@@ -292,8 +292,8 @@ def render(document: Document, text: str) -> str:
 
 def stale_docs(manifest: Manifest, *, check: bool) -> list[str]:
     """Docs whose generated blocks or charts are out of date; rewritten unless check=True."""
-    from buildlab.charts import render as render_charts
-    from buildlab.charts import stale_charts
+    from buildlab.bench.charts import render as render_charts
+    from buildlab.bench.charts import stale_charts
 
     stale = []
     for document in documents(manifest):

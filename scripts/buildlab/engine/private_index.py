@@ -25,10 +25,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from buildlab.errors import EngineError, UsageError
-from buildlab.paths import ROOT, STATE_DIR
-from buildlab.pins import load_pins
-from buildlab.proc import free_port, run, running_pid, stop_process
+from buildlab.support.errors import EngineError, UsageError
+from buildlab.support.paths import ROOT, STATE_DIR
+from buildlab.support.pins import load_pins
+from buildlab.support.proc import free_port, run, running_pid, stop_process
 
 HOST = "127.0.0.1"
 PORT = 3141

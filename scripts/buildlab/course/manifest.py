@@ -13,8 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from buildlab.errors import BuildlabError, UsageError
-from buildlab.paths import APPS_DIR, LESSONS_DIR, MANIFEST_FILE, PEERS_DIR, SHAPES_DIR
+from buildlab.support.errors import BuildlabError, UsageError
+from buildlab.support.paths import APPS_DIR, LESSONS_DIR, MANIFEST_FILE, PEERS_DIR, SHAPES_DIR
 
 FORMAT_VERSION = 2
 # A lesson with this claim builds the previous lesson's production image unchanged.
@@ -294,7 +294,7 @@ class Manifest:
     def lock_folders(self, variants: list[Variant]) -> list[LockFolder]:
         """Each variant's lock, plus the locks of the other apps its lesson builds (tests or
         measure), in the lesson's lock style."""
-        from buildlab.tools import TOOLS
+        from buildlab.course.tools import TOOLS
 
         def folder(v: Variant, name: str, directory: Path) -> LockFolder:
             tool, hashed = TOOLS[v.tool], v.lesson.hashed_locks

@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from buildlab.errors import BuildlabError
+from buildlab.support.errors import BuildlabError
 
 
 def run(

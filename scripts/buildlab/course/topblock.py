@@ -12,7 +12,7 @@ import re
 import shlex
 from collections.abc import Mapping
 
-from buildlab.errors import BuildlabError
+from buildlab.support.errors import BuildlabError
 
 OPENING = "# ==== Your project:"
 CLOSING = "# ==== End of your project's values"

@@ -6,9 +6,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from buildlab import docker, private_index
-from buildlab.errors import ContainerFailed
-from buildlab.manifest import App, Manifest, Variant
+from buildlab.course.manifest import App, Manifest, Variant
+from buildlab.engine import docker, private_index
+from buildlab.support.errors import ContainerFailed
 
 # How the claim tests and `buildlab adopt` run an image the way production does: a read-only
 # root file system with only a tmpfs /tmp, no capabilities, no privilege gain ...

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from buildlab import results
+from buildlab.bench import results
 
 CHARTS = {
     "image-size.png": "Image size per lesson and tool",

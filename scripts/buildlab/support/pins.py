@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 
-from buildlab.paths import PINS_FILE
+from buildlab.support.paths import PINS_FILE
 
 
 @dataclass(frozen=True)
