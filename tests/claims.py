@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import limits
-from buildlab.bench.measure import code_bytes
 from buildlab.claims.load import run_load
-from buildlab.course.manifest import App, Manifest, Shape, Variant
+from buildlab.course.model import App, Manifest, Shape, Variant
 from buildlab.course.probe import ANY_UID, HARDENED, check_probe, running
 from buildlab.course.scenarios import (
     add_after_code,
@@ -36,7 +35,9 @@ from buildlab.course.scenarios import (
     use_other_app,
 )
 from buildlab.course.tools import TOOLS, conditional_packages, locked_versions, normalize
-from buildlab.engine import compose, docker, private_index, registry
+from buildlab.engine import builds, compose, containers, images, labels, private_index, registry
+from buildlab.engine.builds import BuildResult
+from buildlab.engine.images import code_bytes
 from buildlab.support.errors import BuildFailed, BuildlabError
 from buildlab.support.pins import load_pins
 from buildlab.support.proc import run, tail
@@ -60,7 +61,7 @@ CONTROL_FAILURES: list[str] = []
 class ClaimContext:
     manifest: Manifest
     variant: Variant
-    builds: dict[str, docker.BuildResult] = field(default_factory=dict)
+    built_images: dict[str, BuildResult] = field(default_factory=dict)
 
     @property
     def app(self) -> App:
@@ -70,32 +71,30 @@ class ClaimContext:
     def tool(self) -> str:
         return self.variant.tool
 
-    def built(self, variant: Variant | None = None) -> docker.BuildResult:
+    def built(self, variant: Variant | None = None) -> BuildResult:
         """A variant's image (this one by default), built once per test session (per folder:
         a negative control's broken copy is another image)."""
         variant = variant or self.variant
         key = str(variant.directory)
-        if key not in self.builds:
-            self.builds[key] = docker.build(
+        if key not in self.built_images:
+            self.built_images[key] = builds.build(
                 variant.directory,
-                docker.image_tag(variant.name),
+                labels.image_tag(variant.name),
                 extra_args=private_index.build_args(variant.lesson.private_index),
             )
-        return self.builds[key]
+        return self.built_images[key]
 
     @property
     def build_args(self) -> list[str]:
         """What every build of this lesson needs: the private index's secret, for lesson 10."""
         return private_index.build_args(self.variant.lesson.private_index)
 
-    def build(
-        self, context: Path, tag: str, *, extra_args: list[str] | None = None
-    ) -> docker.BuildResult:
+    def build(self, context: Path, tag: str, *, extra_args: list[str] | None = None) -> BuildResult:
         """A build of (a copy of) this lesson, with what its builds need."""
-        return docker.build(context, tag, extra_args=[*self.build_args, *(extra_args or [])])
+        return builds.build(context, tag, extra_args=[*self.build_args, *(extra_args or [])])
 
     def tag(self, suffix: str) -> str:
-        return docker.image_tag(f"{self.variant.name}-{suffix}")
+        return labels.image_tag(f"{self.variant.name}-{suffix}")
 
 
 def serves_http(ctx: ClaimContext) -> None:
@@ -103,7 +102,7 @@ def serves_http(ctx: ClaimContext) -> None:
         check_probe(container, ctx.app)
 
 
-def _rebuild_after_code_change(ctx: ClaimContext) -> docker.BuildResult:
+def _rebuild_after_code_change(ctx: ClaimContext) -> BuildResult:
     """Build a scratch copy (warm), change code only, rebuild; return the second build."""
     tag = ctx.tag("code-change")
     with scratch_copy(ctx.variant) as context:
@@ -140,7 +139,7 @@ def code_change_ships_only_code(ctx: ClaimContext) -> None:
         s.instruction for s in after.build_steps if s.instruction.startswith("RUN") and not s.cached
     ]
     assert not reran, f"a code-only change ran again: {reran}"
-    old, new = docker.layer_digests(before.tag), docker.layer_digests(after.tag)
+    old, new = images.layer_digests(before.tag), images.layer_digests(after.tag)
     assert len(old) == len(new), f"{len(old)} layers before the change, {len(new)} after"
     changed = sum(a != b for a, b in zip(old, new, strict=True))
     assert old[:-1] == new[:-1], f"layers other than the last changed: {changed} of {len(new)}"
@@ -160,7 +159,7 @@ def _build_must_fail(
 ) -> BuildFailed:
     """The failure of a build that must fail (an AssertionError saying `why` if it succeeds)."""
     try:
-        docker.build(context, tag, extra_args=extra_args)
+        builds.build(context, tag, extra_args=extra_args)
     except BuildFailed as failure:
         return failure
     raise AssertionError(why)
@@ -187,7 +186,7 @@ def stale_lock_fails_build(ctx: ClaimContext) -> None:
 
 
 def _installed(tag: str) -> dict[str, str]:
-    out = docker.run_container(tag, ["python", "-c", LIST_DISTRIBUTIONS]).stdout
+    out = containers.run_container(tag, ["python", "-c", LIST_DISTRIBUTIONS]).stdout
     return {normalize(name): version for name, version in json.loads(out)}
 
 
@@ -214,8 +213,8 @@ def locked_installs_are_identical(ctx: ClaimContext) -> None:
 def smaller_than_previous_lesson(ctx: ClaimContext) -> None:
     lessons = ctx.manifest.lessons
     previous = lessons[lessons.index(ctx.variant.lesson) - 1]
-    before = docker.image_size(ctx.built(Variant(previous, ctx.tool)).tag)
-    after = docker.image_size(ctx.built().tag)
+    before = images.compressed_size(ctx.built(Variant(previous, ctx.tool)).tag)
+    after = images.compressed_size(ctx.built().tag)
     assert after < before, f"{ctx.variant.name}: {after} bytes, {previous.id}: {before} bytes"
 
 
@@ -240,14 +239,14 @@ def lean_image(ctx: ClaimContext) -> None:
     with scratch_copy(ctx.variant) as context:
         stray = add_stray_files(context, ctx.app)
         tag = ctx.build(context, ctx.tag("lean")).tag
-    out = docker.run_container(tag, ["python", "-c", LEAN_CHECK, *stray], user="0").stdout
+    out = containers.run_container(tag, ["python", "-c", LEAN_CHECK, *stray], user="0").stdout
     assert out.strip() == "", f"found in the image:\n{out}"
 
 
 def no_build_tools_in_runtime(ctx: ClaimContext) -> None:
     names = (*TOOLS[ctx.tool].executables, *COMPILERS)
     script = f"for c in {' '.join(names)}; do command -v $c; done; true"
-    out = docker.run_container(ctx.built().tag, ["sh", "-c", script]).stdout
+    out = containers.run_container(ctx.built().tag, ["sh", "-c", script]).stdout
     assert out.strip() == "", f"found in the final image:\n{out}"
 
 
@@ -263,10 +262,10 @@ print(sys.prefix, *found)
 
 def no_installer_in_runtime(ctx: ClaimContext) -> None:
     tag = ctx.built().tag
-    prefix, *found = docker.run_container(tag, ["python", "-c", INSTALLER_CHECK]).stdout.split()
+    prefix, *found = containers.run_container(tag, ["python", "-c", INSTALLER_CHECK]).stdout.split()
     assert prefix == "/app/.venv", f"`python` is {prefix}'s, not the virtual environment's"
     assert not found, f"installers in the runtime's virtual environment: {found}"
-    result = docker.run_container(tag, ["python", "-m", "pip", "--version"], check=False)
+    result = containers.run_container(tag, ["python", "-m", "pip", "--version"], check=False)
     assert result.returncode != 0, f"`python -m pip` works: {result.stdout}"
 
 
@@ -275,11 +274,11 @@ def runtime_is_base_plus_app(ctx: ClaimContext) -> None:
 
     tag = ctx.built().tag
     base_tag = load_pins().image(ctx.variant.lesson.base)
-    base = docker.layer_digests(base_tag)
-    assert docker.layer_digests(tag)[: len(base)] == base, "the base image's layers changed"
-    rows = docker.history(tag)
+    base = images.layer_digests(base_tag)
+    assert images.layer_digests(tag)[: len(base)] == base, "the base image's layers changed"
+    rows = images.history(tag)
     added = [
-        (by, size) for by, size in rows[: len(rows) - len(docker.history(base_tag))] if size > 0
+        (by, size) for by, size in rows[: len(rows) - len(images.history(base_tag))] if size > 0
     ]
     layers = [by for by, _ in reversed(added) if not by.startswith("WORKDIR /app")]
     assert [re.sub(r" # buildkit$", "", by) for by in layers] == [
@@ -310,7 +309,7 @@ def cache_mount_not_in_image(ctx: ClaimContext) -> None:
     target = ["--target", "builder"] if re.search(r"^FROM .* AS builder$", dockerfile, re.M) else []
     installed = ctx.build(ctx.variant.directory, ctx.tag("builder"), extra_args=target)
     script = "find /root/.cache -type f 2>/dev/null | head -5; true"
-    out = docker.run_container(installed.tag, ["sh", "-c", script], user="0").stdout
+    out = containers.run_container(installed.tag, ["sh", "-c", script], user="0").stdout
     assert out.strip() == "", f"cache files in the installing stage's layers:\n{out}"
 
 
@@ -326,11 +325,11 @@ def runs_as_non_root(ctx: ClaimContext) -> None:
 def healthcheck_reaches_healthy(ctx: ClaimContext) -> None:
     with running(ctx.built().tag, ctx.app) as container:
         # No Health in the state at all: the image has no HEALTHCHECK, nothing to wait for.
-        assert docker.state(container).get("Health"), "the image has no HEALTHCHECK"
+        assert containers.state(container).get("Health"), "the image has no HEALTHCHECK"
         deadline = time.monotonic() + limits.HEALTHY_WITHIN_SECONDS
         status = "starting"
         while time.monotonic() < deadline:
-            status = docker.state(container)["Health"]["Status"]
+            status = containers.state(container)["Health"]["Status"]
             if status in ("healthy", "unhealthy"):
                 break
             time.sleep(0.5)
@@ -342,7 +341,7 @@ def stops_gracefully(ctx: ClaimContext) -> None:
         start = time.monotonic()
         run(["docker", "stop", container.id], timeout=60)
         seconds = time.monotonic() - start
-        final = docker.state(container)
+        final = containers.state(container)
     assert final["ExitCode"] == 0, f"exit code {final['ExitCode']} (137 is SIGKILL)"
     assert seconds < limits.STOP_SECONDS, f"docker stop took {seconds:.1f} s"
 
@@ -357,7 +356,7 @@ def no_request_lost_on_stop(ctx: ClaimContext) -> None:
             seconds=limits.LOAD_SECONDS,
             stop_after=limits.STOP_AFTER_SECONDS,
         )
-        final = docker.state(container)
+        final = containers.state(container)
     expect = ctx.app.probe.expect
     wrong = [r for r in load.requests if r.ok and (r.status != 200 or r.body != expect)]
     assert not wrong, f"{len(wrong)} wrong answers, e.g. {wrong[0]}"
@@ -420,7 +419,7 @@ def serves_as_any_uid(ctx: ClaimContext) -> None:
 
 
 def no_setuid_files(ctx: ClaimContext) -> None:
-    out = docker.run_container(
+    out = containers.run_container(
         ctx.built().tag, ["find", "/", "-xdev", "-perm", "/6000", "-type", "f"], user="0"
     ).stdout
     assert out.strip() == "", f"setuid/setgid files:\n{out}"
@@ -447,7 +446,7 @@ print(total, len(missing), len(timestamped), *(missing + timestamped)[:10])
 
 
 def bytecode_precompiled(ctx: ClaimContext) -> None:
-    total, missing, timestamped, *examples = docker.run_container(
+    total, missing, timestamped, *examples = containers.run_container(
         ctx.built().tag, ["python", "-c", BYTECODE_CHECK]
     ).stdout.split()
     assert int(total) > limits.MIN_DEPENDENCY_MODULES, f"only {total} modules in the venv"
@@ -508,7 +507,7 @@ def cache_export_survives_prune(ctx: ClaimContext) -> None:
             ctx.tag("export"),
             extra_args=["--cache-to", f"type=local,dest={cache},mode=max"],
         )
-        docker.prune_build_cache()
+        builds.prune_build_cache()
         cold = ctx.build(
             ctx.variant.directory,
             ctx.tag("export"),
@@ -545,7 +544,7 @@ def private_index_needs_the_secret(ctx: ClaimContext) -> None:
         # uv takes a file it fetched lately from its cache without asking the index (the
         # index sends Last-Modified and no Cache-Control: HTTP's heuristic freshness), so a
         # wrong password would go unnoticed: the password must be what is tested.
-        docker.prune_cache_mounts()
+        builds.prune_cache_mounts()
         refused = _build_must_fail(
             context,
             ctx.tag("wrong-secret"),
@@ -581,7 +580,7 @@ def _made_by_the_build(cache: Path) -> tuple[list[Path], int]:
     """An exported cache's files but the base images' layers (byte for byte the pinned
     images', made before any password existed: scanning them would only cost time); and how
     many layers were left out."""
-    base = {diff for image in load_pins().images.values() for diff in docker.layer_digests(image)}
+    base = {diff for image in load_pins().images.values() for diff in images.layer_digests(image)}
     blob = cache / "blobs" / "sha256"
     left_out = set()
     for entry in json.loads((cache / "index.json").read_text())["manifests"]:
@@ -610,7 +609,7 @@ def credentials_leave_no_trace(ctx: ClaimContext) -> None:
         for where, files in places.items():
             leaks += [f"{where}: {p.name}" for p in files if _holding(p.read_bytes(), needles)]
         described = run(["docker", "image", "inspect", built.tag]).stdout
-        described += "\n".join(created for created, _ in docker.history(built.tag))
+        described += "\n".join(created for created, _ in images.history(built.tag))
         if _holding(described.encode(), needles):
             leaks.append("the image's config or history")
         folder = _blobs(ctx.variant.directory)  # the build context: locks and manifests
@@ -648,7 +647,7 @@ def private_name_only_from_private_index(ctx: ClaimContext) -> None:
     index in PyPI's place. pip-tools' single index is a second server of the private packages
     whose fallback is the public one."""
     from buildlab.course.locks import relock
-    from buildlab.course.manifest import LockFolder
+    from buildlab.course.model import LockFolder
 
     pypi = load_pins().engine["index_url"]
     genuine = private_index.PACKAGES / "acme_holidays-1.0.0-py3-none-any.whl"  # what it serves
@@ -694,9 +693,9 @@ def _oci_digest(variant: Variant, dest: Path, *, cache: bool = True) -> str:
     SOURCE_DATE_EPOCH, timestamps rewritten) into an archive at `dest`."""
     from buildlab.engine.oci import manifest_digest
 
-    docker.build(
+    builds.build(
         variant.directory,
-        docker.image_tag(f"{variant.name}-oci"),
+        labels.image_tag(f"{variant.name}-oci"),
         extra_args=[
             *([] if cache else ["--no-cache"]),
             "--build-arg",
@@ -789,7 +788,7 @@ def dev_edit_served_without_rebuild(ctx: ClaimContext) -> None:
             what="the edited code never ran in the server",
             detail=lambda: tail(dev.logs()) + "\n" + tail(dev.watch_log()),
         )
-        status, body = docker.http(app.probe.method, dev.url(app.probe.path), app.probe.body)
+        status, body = containers.http(app.probe.method, dev.url(app.probe.path), app.probe.body)
         assert (status, body) == (200, app.probe.expect), (status, body)
         assert dev.image_id() == image, "the image was built again for a code edit"
     FACTS.append(

@@ -7,7 +7,8 @@ from collections.abc import Generator
 
 import pytest
 
-from buildlab.course.manifest import Manifest, load_manifest
+from buildlab.course.manifest import load_manifest
+from buildlab.course.model import Manifest
 
 FORBID_SKIPS = os.environ.get("CI") == "true" or os.environ.get("BUILDLAB_FORBID_SKIPS") == "1"
 

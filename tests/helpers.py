@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from buildlab.engine import docker
+from buildlab.engine import labels
 
 FAILING_STEP = "RUN python -c \"raise SystemExit('no such package: boom')\""
 
@@ -53,11 +53,11 @@ def single_module_project(target: Path) -> Path:
 
 def labelled(session: str) -> list[str]:
     """The containers, images and networks a buildlab session labelled that still exist."""
-    selector = f"{docker.SESSION_LABEL}={session}"
+    selector = f"{labels.SESSION_LABEL}={session}"
     return [
         id_
-        for list_cmd, _ in docker.LABELLED_KINDS
-        for id_ in docker.labelled_ids(list_cmd, selector)
+        for list_cmd, _ in labels.LABELLED_KINDS
+        for id_ in labels.labelled_ids(list_cmd, selector)
     ]
 
 

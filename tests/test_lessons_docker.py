@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 
 from buildlab.course.locks import stale_locks
-from buildlab.course.manifest import Claim, LockFolder, Variant, load_manifest
+from buildlab.course.manifest import load_manifest
+from buildlab.course.model import Claim, LockFolder, Variant
 from buildlab.course.scenarios import add_dependency, scratch_copy
 from buildlab.course.tools import TOOLS
-from buildlab.engine import docker, private_index, registry
+from buildlab.engine import builds, containers, labels, private_index, registry
+from buildlab.engine.builds import BuildResult
 from buildlab.engine.daemon import engine_answers
 from buildlab.support.errors import BuildFailed, BuildlabError, CommandFailed, ContainerFailed
 from buildlab.support.pins import load_pins
@@ -39,19 +41,19 @@ def engine() -> Iterator[None]:
     if not registry.answers():
         pytest.skip(f"no image registry answers at {registry.ADDRESS}: run `make doctor`")
     yield
-    docker.cleanup()
+    labels.cleanup()
     registry.empty()
 
 
 @pytest.fixture(scope="session")
-def builds(engine: None) -> dict[str, docker.BuildResult]:
+def built(engine: None) -> dict[str, BuildResult]:
     return {}
 
 
 @pytest.mark.parametrize(("variant", "claim"), CASES, ids=[f"{v.name}:{c}" for v, c in CASES])
-def test_claim(variant: Variant, claim: str, builds: dict[str, docker.BuildResult]) -> None:
+def test_claim(variant: Variant, claim: str, built: dict[str, BuildResult]) -> None:
     try:
-        CLAIM_CHECKS[claim](ClaimContext(MANIFEST, variant, builds))
+        CLAIM_CHECKS[claim](ClaimContext(MANIFEST, variant, built))
     except BuildlabError as exc:  # show the failing build step or the container's logs
         pytest.fail(f"{exc.message}\n{exc.detail}", pytrace=False)
 
@@ -70,7 +72,7 @@ def _check_showing_a_failed_build(claim: str, ctx: ClaimContext) -> None:
 
 @pytest.mark.parametrize("claim", CONTROLS, ids=[claim.id for claim in CONTROLS])
 def test_claim_check_fails_on_its_negative_control(
-    claim: Claim, builds: dict[str, docker.BuildResult], tmp_path: Path
+    claim: Claim, built: dict[str, BuildResult], tmp_path: Path
 ) -> None:
     """The same check, where the claim does not hold (lessons.toml `control`): it must fail.
     This is how we know each claim's test can fail."""
@@ -88,7 +90,7 @@ def test_claim_check_fails_on_its_negative_control(
     # The check fails: an assertion, or the container or a command in it failing. A build that
     # fails (BuildFailed) is not the check failing: it means the control itself is broken.
     with pytest.raises((AssertionError, ContainerFailed, CommandFailed)) as failure:
-        _check_showing_a_failed_build(claim.id, ClaimContext(MANIFEST, variant, builds))
+        _check_showing_a_failed_build(claim.id, ClaimContext(MANIFEST, variant, built))
     CONTROL_FAILURES.append(
         f"{claim.id} on {variant.name}"
         + (f" ({claim.control.breaks})" if claim.control.breaks else "")
@@ -104,7 +106,9 @@ def test_base_image_has_every_package_of_the_official_image(key: str, engine: No
     from buildlab.engine.stand_ins import official_packages
 
     tag = load_pins().image(key)
-    listing = docker.run_container(tag, ["dpkg-query", "--show", "--showformat", "${Package}\\n"])
+    listing = containers.run_container(
+        tag, ["dpkg-query", "--show", "--showformat", "${Package}\\n"]
+    )
     missing = sorted(set(official_packages(tag)) - set(listing.stdout.split()))
     assert not missing, f"{tag} lacks {len(missing)} packages of the official image: {missing}"
 
@@ -137,7 +141,7 @@ def test_a_failed_build_reports_the_failing_step(engine: None) -> None:
     with scratch_copy(variant) as context:
         break_dockerfile(context / "Dockerfile")
         with pytest.raises(BuildFailed) as failure:
-            docker.build(context, docker.image_tag("failing-build"))
+            builds.build(context, labels.image_tag("failing-build"))
     assert "failed step:" in failure.value.detail
     assert "no such package: boom" in failure.value.detail
 
@@ -207,9 +211,9 @@ def test_a_port_that_never_opens_fails_with_the_container_logs(engine: None) -> 
                 'import time; time.sleep(60)"]\n'
             )
         )
-        tag = docker.build(
+        tag = builds.build(
             context,
-            docker.image_tag("never-opens"),
+            labels.image_tag("never-opens"),
             extra_args=private_index.build_args(variant.lesson.private_index),
         ).tag
     with pytest.raises(ContainerFailed) as failure:

@@ -17,11 +17,13 @@ from typing import Any
 import pytest
 
 import limits
-from buildlab.bench import results
+from buildlab.bench import figures, store, tables
+from buildlab.bench.campaign import measure
 from buildlab.bench.charts import CHARTS, drawn_from, fingerprint
-from buildlab.bench.measure import Subject, measure
-from buildlab.course.manifest import Variant, load_manifest
-from buildlab.engine import docker
+from buildlab.bench.subjects import Subject
+from buildlab.course.manifest import load_manifest
+from buildlab.course.model import Variant
+from buildlab.engine import labels
 from buildlab.engine.daemon import engine_answers
 from helpers import break_dockerfile, interruptible, run_cli
 
@@ -60,7 +62,7 @@ def small_run(
 
 
 def _run(data: dict[str, Any], lesson: str, scenario: str) -> dict[str, Any]:
-    build = results.find(data, MANIFEST.lesson(lesson).id, TOOL)
+    build = figures.find(data, MANIFEST.lesson(lesson).id, TOOL)
     assert build is not None, f"{lesson} not in the results"
     (run,) = [r for r in build["runs"] if r["scenario"] == scenario]
     assert run["status"] == "ok", run
@@ -77,11 +79,11 @@ def _install_step(run: dict[str, Any], lesson: str) -> dict[str, Any]:
 def test_measure_writes_results_table_and_charts(small_run: tuple[Any, Path]) -> None:
     result, output = small_run
     assert result.returncode == 0, result.stderr[-3000:]
-    data = results.load(output)
+    data = store.load(output)
     assert data["complete"]
     assert len(data["builds"]) == len(SELECTION)
-    assert results.schema_problems(output) == ""
-    assert results.builds_table(data) in result.stdout  # the printed table is the docs' table
+    assert store.schema_problems(output) == ""
+    assert tables.builds_table(data) in result.stdout  # the printed table is the docs' table
     for name in CHARTS:
         assert drawn_from(output.parent / name) == fingerprint(data), name
 
@@ -89,7 +91,7 @@ def test_measure_writes_results_table_and_charts(small_run: tuple[Any, Path]) ->
 def test_measure_shows_what_each_lesson_promises(small_run: tuple[Any, Path]) -> None:
     """The claims the numbers illustrate, read from the measurement itself."""
     _, output = small_run
-    data = results.load(output)
+    data = store.load(output)
     for lesson in SELECTION:
         noop = _run(data, lesson, "noop")
         assert noop["steps_cached"] == noop["steps_total"], f"{lesson}: no-op rebuild ran steps"
@@ -127,7 +129,7 @@ def test_a_failed_build_is_recorded_and_the_run_goes_on(engine: None, tmp_path: 
         progress=lambda label, step: None,
         done=steps.append,
     )
-    assert sum(steps) == len(targets) * len(results.SCENARIOS)  # the bar still reaches the end
+    assert sum(steps) == len(targets) * len(store.SCENARIOS)  # the bar still reaches the end
     assert len(data["builds"]) == 2
     assert data["complete"]
     for build in data["builds"]:
@@ -177,7 +179,7 @@ def test_ctrl_c_leaves_no_container_image_or_temp_folder(engine: None, tmp_path:
     assert "Traceback" not in rest, rest
     for kind in (["ps", "--all"], ["images"]):
         left = subprocess.run(
-            ["docker", *kind, "--quiet", "--filter", f"label={docker.SESSION_LABEL}={session}"],
+            ["docker", *kind, "--quiet", "--filter", f"label={labels.SESSION_LABEL}={session}"],
             capture_output=True,
             text=True,
             check=True,

@@ -18,7 +18,8 @@ from packaging.requirements import Requirement
 from buildlab.course import sync
 from buildlab.course.lint import hadolint
 from buildlab.course.locks import stale_locks
-from buildlab.course.manifest import LockFolder, Manifest, Variant, load_manifest
+from buildlab.course.manifest import load_manifest
+from buildlab.course.model import LockFolder, Manifest, Variant
 from buildlab.course.scenarios import add_dependency, scratch_dir
 from buildlab.course.tools import TOOLS
 from buildlab.support.errors import UsageError
@@ -86,7 +87,7 @@ def test_manifest_references_exist(manifest: Manifest) -> None:
         assert (peer.directory / ".dockerignore").is_file()
     for variation in manifest.variations.values():
         assert set(variation.tools) <= set(manifest.lesson(variation.lesson).tools)
-    from buildlab.bench.results import SCENARIOS
+    from buildlab.bench.store import SCENARIOS
 
     metrics = {"size", *SCENARIOS}
     for target in manifest.targets:
@@ -320,7 +321,7 @@ def test_workflow_actions_are_pinned_by_commit_with_the_version_in_a_comment() -
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
 def test_dockerfile_uses_pinned_versions(variant: Variant) -> None:
-    from buildlab.bench.measure import from_lines
+    from buildlab.course.dockerfile import from_lines
 
     pins = load_pins()
     text = (variant.directory / "Dockerfile").read_text()
@@ -590,7 +591,7 @@ def test_build_log_parser_finds_cached_and_failed_steps() -> None:
 
 
 def test_measure_selects_lessons_tools_apps_and_peers_from_the_manifest(manifest: Manifest) -> None:
-    from buildlab.bench.measure import select_subjects
+    from buildlab.bench.subjects import select_subjects
 
     everything = select_subjects(manifest, lessons=None, tools=None, apps=None, peers=None)
     lessons = [s for s in everything if s.kind == "lesson"]
@@ -623,7 +624,7 @@ def test_measure_selects_lessons_tools_apps_and_peers_from_the_manifest(manifest
 
 
 def test_summary_reports_median_and_range() -> None:
-    from buildlab.bench.results import Summary
+    from buildlab.bench.figures import Summary
 
     assert Summary([3.0, 1.0, 2.0], 0, 4, 6).text() == "2.0 (1.0–3.0)"
     assert Summary([2.0], 0, 4, 6).text() == "2.0"
@@ -632,7 +633,7 @@ def test_summary_reports_median_and_range() -> None:
 
 
 def test_committed_results_match_their_schema() -> None:
-    from buildlab.bench.results import COMMITTED_RESULTS, schema_problems
+    from buildlab.bench.store import COMMITTED_RESULTS, schema_problems
 
     assert COMMITTED_RESULTS.exists(), "no committed results: run `make measure`"
     assert schema_problems(COMMITTED_RESULTS) == ""
@@ -640,8 +641,8 @@ def test_committed_results_match_their_schema() -> None:
 
 def test_committed_results_cover_every_subject(manifest: Manifest) -> None:
     """Every lesson in every tool and app, every peer and variation: 3 rounds, pushes counted."""
-    from buildlab.bench.measure import select_subjects
-    from buildlab.bench.results import COMMITTED_RESULTS, load
+    from buildlab.bench.store import COMMITTED_RESULTS, load
+    from buildlab.bench.subjects import select_subjects
 
     data = load(COMMITTED_RESULTS)
     measured = {(b["kind"], b["lesson"], b["tool"], b["app"]): b for b in data["builds"]}
@@ -662,7 +663,8 @@ def test_committed_results_cover_every_subject(manifest: Manifest) -> None:
 def test_every_missed_target_is_explained(manifest: Manifest) -> None:
     """A target the committed run missed has its reason in lessons.toml (`why_missed`), and
     the results page shows it with each side's step times."""
-    from buildlab.bench.results import COMMITTED_RESULTS, evaluate_targets, load
+    from buildlab.bench.store import COMMITTED_RESULTS, load
+    from buildlab.bench.targets import evaluate_targets
 
     data = load(COMMITTED_RESULTS)
     page = (ROOT / "docs" / "results.md").read_text()
@@ -787,7 +789,8 @@ def test_pre_commit_hooks_run_commands_that_exist() -> None:
 def test_another_app_changes_only_what_a_reader_would_edit(manifest: Manifest) -> None:
     """Lesson 07 with another app: only its top block changes, to the app's values. A peer
     starting its venv's gunicorn keeps doing so for the heavy app."""
-    from buildlab.bench.measure import prepared, select_subjects
+    from buildlab.bench.campaign import prepared
+    from buildlab.bench.subjects import select_subjects
     from buildlab.course import topblock
 
     lesson = manifest.lesson("07")
@@ -963,31 +966,75 @@ def test_every_pinned_image_has_the_official_images_package_list() -> None:
 def test_a_build_lost_to_the_engines_unpack_race_runs_once_more(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from buildlab.engine import docker
+    from buildlab.engine import builds
     from buildlab.support.errors import BuildFailed
 
     calls: list[str] = []
 
-    def lost_then_built(context: Path, tag: str, *_: object) -> docker.BuildResult:
+    def lost_then_built(context: Path, tag: str, *_: object) -> builds.BuildResult:
         calls.append(tag)
         if len(calls) == 1:
-            raise BuildFailed("docker build failed", detail=f"{docker.ENGINE_UNPACK_RACE} x")
-        return docker.BuildResult(tag=tag, seconds=1.0, log="", steps=[])
+            raise BuildFailed("docker build failed", detail=f"{builds.ENGINE_UNPACK_RACE} x")
+        return builds.BuildResult(tag=tag, seconds=1.0, log="", steps=[])
 
-    monkeypatch.setattr(docker, "_build_once", lost_then_built)
-    assert docker.build(Path("."), "t").tag == "t"
+    monkeypatch.setattr(builds, "_build_once", lost_then_built)
+    assert builds.build(Path("."), "t").tag == "t"
     assert len(calls) == 2
     calls.clear()
     with pytest.raises(BuildFailed):  # a timed build records it instead
-        docker.build(Path("."), "t", retry_unpack_race=False)
+        builds.build(Path("."), "t", retry_unpack_race=False)
     assert len(calls) == 1
 
-    def failed(context: Path, tag: str, *_: object) -> docker.BuildResult:
+    def failed(context: Path, tag: str, *_: object) -> builds.BuildResult:
         calls.append(tag)
         raise BuildFailed("docker build failed", detail="ERROR: no such package: boom")
 
     calls.clear()
-    monkeypatch.setattr(docker, "_build_once", failed)
+    monkeypatch.setattr(builds, "_build_once", failed)
     with pytest.raises(BuildFailed):  # the project's own failure is never retried
-        docker.build(Path("."), "t")
+        builds.build(Path("."), "t")
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        # A renamed key: the loader must not ignore it.
+        (
+            lambda text: text.replace('measure_apps = ["fastapi"', 'measure_app = ["fastapi"', 1),
+            "[[lessons]] 07-production has unknown key 'measure_app' (it takes: ",
+        ),
+        (
+            lambda text: text.replace('says = "The image builds, starts', 'say = "The image', 1),
+            "[claims.serves-http] has unknown key 'say'",
+        ),
+        (
+            lambda text: text.replace('health_path = "/health"\n', "", 1),
+            "[apps.flask] lacks 'health_path'",
+        ),
+        (
+            lambda text: text.replace('locks = "hashed"', 'locks = "hashes"', 1),
+            "[[lessons]] 03-locked-and-hashed locks = 'hashes'",
+        ),
+        (lambda text: "lesson = 1\n" + text, "the top level has unknown key 'lesson'"),
+        (lambda text: text.replace("[[targets]]", "[[targets]]\nmetric = 1", 1), "unknown key"),
+    ],
+    ids=[
+        "renamed-lesson-key",
+        "renamed-claim-key",
+        "missing-app-key",
+        "bad-lock-style",
+        "top",
+        "target",
+    ],
+)
+def test_manifest_refuses_unknown_and_missing_keys(edit, expected) -> None:  # type: ignore[no-untyped-def]
+    from buildlab.course.manifest import ManifestError, parse_manifest
+    from buildlab.support.paths import MANIFEST_FILE
+
+    text = MANIFEST_FILE.read_text()
+    assert edit(text) != text, "the edit found nothing to change"
+    with pytest.raises(ManifestError) as failure:
+        parse_manifest(edit(text))
+    assert expected in failure.value.message
+    assert "\n" not in failure.value.message

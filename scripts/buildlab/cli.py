@@ -199,7 +199,7 @@ def _doctor(args: argparse.Namespace) -> None:
 
 
 def _build(args: argparse.Namespace) -> None:
-    from buildlab.engine import docker, private_index
+    from buildlab.engine import builds, images, labels, private_index
     from buildlab.engine.daemon import require_engine
 
     variant = load_manifest().variant(args.lesson, args.tool)
@@ -213,8 +213,8 @@ def _build(args: argparse.Namespace) -> None:
         # without the secret does (a cached step would need no secret at all).
         extra += ["--no-cache-filter", "builder"]
     try:
-        result = docker.build(variant.directory, docker.image_tag(variant.name), extra_args=extra)
-        size = docker.image_size(result.tag) / 1e6
+        result = builds.build(variant.directory, labels.image_tag(variant.name), extra_args=extra)
+        size = images.compressed_size(result.tag) / 1e6
         print(
             f"{variant.name}: built in {result.seconds:.1f} s, {size:.0f} MB, "
             f"{result.cached_count}/{len(result.build_steps)} steps cached"
@@ -223,12 +223,12 @@ def _build(args: argparse.Namespace) -> None:
             print(result.tag)
     finally:
         if not args.keep:
-            docker.cleanup()
+            labels.cleanup()
 
 
 def _run(args: argparse.Namespace) -> None:
     from buildlab.course.probe import build_and_probe
-    from buildlab.engine import docker
+    from buildlab.engine import labels
     from buildlab.engine.daemon import require_engine
 
     manifest = load_manifest()
@@ -237,13 +237,13 @@ def _run(args: argparse.Namespace) -> None:
     try:
         build_and_probe(manifest, variant, keep_running=args.keep_running)
     finally:
-        docker.cleanup()
+        labels.cleanup()
 
 
 def _dev(args: argparse.Namespace) -> None:
     import time
 
-    from buildlab.engine import compose, docker
+    from buildlab.engine import compose, labels
     from buildlab.engine.daemon import require_engine
     from buildlab.support.proc import port_is_free
 
@@ -269,7 +269,7 @@ def _dev(args: argparse.Namespace) -> None:
             while True:
                 time.sleep(3600)
     finally:
-        docker.cleanup()
+        labels.cleanup()
 
 
 def _sync(args: argparse.Namespace) -> int:
@@ -365,11 +365,11 @@ def _lint(_: argparse.Namespace) -> None:
 
 
 def _clean(_: argparse.Namespace) -> None:
-    from buildlab.engine import docker, private_index, registry
+    from buildlab.engine import labels, private_index, registry
     from buildlab.engine.daemon import require_engine
 
     require_engine()
-    docker.cleanup(session=None)
+    labels.cleanup(session=None)
     registry.empty()
     private_index.stop()
     print(
@@ -397,9 +397,10 @@ def _adopt(args: argparse.Namespace) -> None:
 
 
 def _measure(args: argparse.Namespace) -> None:
-    from buildlab.bench import charts, results
+    from buildlab.bench import charts, store, tables
+    from buildlab.bench.campaign import failures, measure
     from buildlab.bench.display import build_progress
-    from buildlab.bench.measure import failures, measure, select_subjects
+    from buildlab.bench.subjects import select_subjects
 
     manifest = load_manifest()
     subjects = select_subjects(
@@ -412,9 +413,9 @@ def _measure(args: argparse.Namespace) -> None:
     )
     if args.repeat < 1:
         raise UsageError(f"--repeat must be 1 or more, not {args.repeat}")
-    total = len(subjects) * args.repeat * len(results.SCENARIOS)
+    total = len(subjects) * args.repeat * len(store.SCENARIOS)
     print(
-        f"measure: {len(subjects)} subject(s) x {len(results.SCENARIOS)} scenarios x "
+        f"measure: {len(subjects)} subject(s) x {len(store.SCENARIOS)} scenarios x "
         f"{args.repeat} repetition(s) = {total} builds",
         flush=True,
     )
@@ -429,10 +430,10 @@ def _measure(args: argparse.Namespace) -> None:
             resume=args.resume,
         )
     print()
-    print(results.provenance(data))
+    print(tables.provenance(data))
     for kind in dict.fromkeys(build["kind"] for build in data["builds"]):
         print()
-        print(results.builds_table(data, kind=kind), end="")
+        print(tables.builds_table(data, kind=kind), end="")
     written = charts.render(data, args.output.parent)
     print()
     drawn = f" and {', '.join(str(p) for p in written)}" if written else ""

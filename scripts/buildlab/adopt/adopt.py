@@ -20,12 +20,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from buildlab.bench.measure import uncompressed_size
 from buildlab.course import topblock
-from buildlab.course.manifest import Manifest
+from buildlab.course.model import Manifest
 from buildlab.course.probe import ANY_UID, HARDENED
 from buildlab.course.tools import normalize
-from buildlab.engine import docker, registry
+from buildlab.engine import builds, containers, labels, registry
+from buildlab.engine.images import uncompressed_size
 from buildlab.support.errors import BuildFailed, BuildlabError, ContainerFailed, UsageError
 
 TOOL_LOCKS = {"uv": "uv.lock", "poetry": "poetry.lock", "pipenv": "Pipfile.lock"}
@@ -333,11 +333,11 @@ def prove(
     port = int(guess.values["PORT"])
     health = guess.values["HEALTH_PATH"]
     name = "adopted" if strict else "before"
-    tag = docker.image_tag(f"adopt-{name}")
+    tag = labels.image_tag(f"adopt-{name}")
     with _copy(project, dockerfile) as work:
         say(f"adopt: building the {name} Dockerfile (--no-cache) ...")
         try:
-            cold = docker.build(work, tag, extra_args=["--no-cache"])
+            cold = builds.build(work, tag, extra_args=["--no-cache"])
         except BuildFailed as exc:
             if strict:
                 raise BuildFailed(
@@ -353,9 +353,9 @@ def prove(
             ("read-only, no capabilities", HARDENED),
             ("as UID 123456:0, read-only", ANY_UID),
         ):
-            container = docker.start(tag, port, extra_args=args)
+            container = containers.start(tag, port, extra_args=args)
             try:
-                docker.wait_until_serving(container, health, timeout=60)
+                containers.wait_until_serving(container, health, timeout=60)
                 figures.serves[label] = "yes"
             except ContainerFailed as exc:
                 if strict:
@@ -374,7 +374,7 @@ def prove(
             repository.push(tag)
         with _code_file(work, guess).open("a") as handle:
             handle.write(f"\n\ndef adopt_marker() -> str:\n    return {secrets.token_hex(4)!r}\n")
-        after = docker.build(work, tag)
+        after = builds.build(work, tag)
         figures.code_change_s = after.seconds
         if repository is not None:
             figures.pushed_kb = repository.push(tag).uploaded_bytes / 1e3
@@ -442,6 +442,6 @@ def adopt(
         new = prove(project, guess, None, strict=True, say=say)
         before = prove(project, guess, old, strict=False, say=say) if old is not None else None
     finally:
-        docker.cleanup()
+        labels.cleanup()
     say("")
     say(report(new, before))

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from buildlab.bench import results
+from buildlab.bench import figures, store, tables
 
 CHARTS = {
     "image-size.png": "Image size per lesson and tool",
@@ -22,7 +22,7 @@ CHARTS = {
 SOURCE_KEY = "buildlab-results-sha256"
 
 
-def fingerprint(data: results.Results) -> str:
+def fingerprint(data: store.Results) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -38,7 +38,7 @@ def drawn_from(path: Path) -> str | None:
     return None if found is None else str(found)
 
 
-def stale_charts(data: results.Results, directory: Path) -> list[Path]:
+def stale_charts(data: store.Results, directory: Path) -> list[Path]:
     want = fingerprint(data)
     return [directory / name for name in CHARTS if drawn_from(directory / name) != want]
 
@@ -62,7 +62,7 @@ def _grouped_bars(
     ax.set_axisbelow(True)
 
 
-def render(data: results.Results, directory: Path) -> list[Path]:
+def render(data: store.Results, directory: Path) -> list[Path]:
     """Write every chart into `directory`; returns the paths written."""
     import matplotlib
 
@@ -76,23 +76,23 @@ def render(data: results.Results, directory: Path) -> list[Path]:
     tools = list(dict.fromkeys(b["tool"] for b in primary))
 
     def scenario(name: str) -> dict[tuple[str, str], float | None]:
-        return {(b["lesson"], b["tool"]): results.summary(b, name).median for b in primary}
+        return {(b["lesson"], b["tool"]): figures.summary(b, name).median for b in primary}
 
     pushed: dict[tuple[str, str], float | None] = {}
     for build in primary:
-        median = results.summary(build, "code_change").pushed_median
+        median = figures.summary(build, "code_change").pushed_median
         pushed[(build["lesson"], build["tool"])] = None if median is None else median / 1e6
 
     sizes: dict[tuple[str, str], float | None] = {}
     for build in primary:
-        size = results.size_of(build)
+        size = figures.size_of(build)
         sizes[(build["lesson"], build["tool"])] = None if size is None else size / 1e6
 
     if not primary:
         return []  # a run of peers or other apps only: nothing per lesson to draw
     directory.mkdir(parents=True, exist_ok=True)
     metadata = {"Software": None, SOURCE_KEY: fingerprint(data)}
-    caption = results.machine_line(data)
+    caption = tables.machine_line(data)
     written = []
     for name, title in CHARTS.items():
         if name == "rebuild-times.png":

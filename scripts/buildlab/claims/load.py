@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from buildlab.course.manifest import Probe
+from buildlab.course.model import Probe
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from buildlab.course.manifest import LockFolder
+from buildlab.course.model import LockFolder
 from buildlab.course.scenarios import scratch_dir
 from buildlab.course.tools import TOOLS
 from buildlab.engine import private_index
+from buildlab.engine.containers import run_container
 from buildlab.engine.daemon import require_engine
-from buildlab.engine.docker import run_container
 from buildlab.support.errors import BuildlabError, ContainerFailed
 from buildlab.support.pins import load_pins
 from buildlab.support.proc import tail

@@ -1,376 +1,162 @@
-"""The course manifest (lessons.toml): lessons, tools, apps, claims, peers and targets, typed.
+"""Reading the course manifest (lessons.toml) into the types of `buildlab.course.model`, strictly.
 
-Words used with one meaning each: a *tool* is a dependency tool (pip-tools, pipenv, Poetry,
-uv); a *variant* is one lesson in one tool (a build context folder); a *peer* is a public
-recipe we measure against; a *target* is a performance target the results page evaluates.
+Every table says which keys it takes: a key it does not know (a typo, a renamed key) and a
+required key that is missing are one clear error naming the table, the key and the keys it
+does take. Nothing is ignored silently.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from buildlab.support.errors import BuildlabError, UsageError
-from buildlab.support.paths import APPS_DIR, LESSONS_DIR, MANIFEST_FILE, PEERS_DIR, SHAPES_DIR
+from buildlab.course.model import (
+    TARGET_KINDS,
+    App,
+    Claim,
+    Control,
+    Lesson,
+    Manifest,
+    MetricRef,
+    Peer,
+    Probe,
+    Shape,
+    TargetSpec,
+    Variation,
+)
+from buildlab.support.errors import BuildlabError
+from buildlab.support.paths import MANIFEST_FILE
 
 FORMAT_VERSION = 2
-# A lesson with this claim builds the previous lesson's production image unchanged.
-SAME_IMAGE_CLAIM = "production-same-as-previous-lesson"
+
+
+class ManifestError(BuildlabError):
+    """lessons.toml does not say what this buildlab reads."""
 
 
 @dataclass(frozen=True)
-class Probe:
-    method: str
-    path: str
-    expect: Any
-    body: Any = None
+class Keys:
+    """The keys a table takes: those it must have, and those it may have."""
+
+    required: frozenset[str]
+    optional: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, required: str, optional: str = "") -> Keys:
+        return cls(frozenset(required.split()), frozenset(optional.split()))
 
 
-@dataclass(frozen=True)
-class App:
-    name: str
-    title: str
-    package: str
-    port: int
-    health_path: str
-    probe: Probe
-    code_file: str
-    production_cmd: tuple[str, ...]  # its server as an exec-form CMD (peers' Dockerfiles)
-    # Its values for the production lessons' "Your project" block (topblock.py), as pairs.
-    top_block: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def source_dir(self) -> Path:
-        return APPS_DIR / self.name
-
-    def manifests_dir(self, tool: str) -> Path:
-        """Where this app keeps its manifest and lock for one tool (apps other than the
-        primary one, which `buildlab sync` copies into the lesson folders)."""
-        return self.source_dir / "manifests" / tool
+TOP = Keys.of(
+    "format_version tools primary_app apps claims lessons",
+    "peer_apps shapes peers variations targets",
+)
+APP = Keys.of("title package port health_path probe code_file production_cmd", "top_block")
+PROBE = Keys.of("method path expect", "body")
+CLAIM = Keys.of("says", "control holds_earlier")
+CONTROL = Keys.of("lesson tool", "break")
+SHAPE = Keys.of("says tool app", "top_block lock_command lock_files")
+LESSON = Keys.of(
+    "id title app base claims",
+    "tools locks builder production test_apps test_shapes measure_apps dev_stage "
+    "added_dependency private_index builds_on",
+)
+PEER = Keys.of("title source tool")
+VARIATION = Keys.of("lesson tools add_after_code", "shown_in")
+TARGET = Keys.of("says kind of limit", "to tools why_missed")
+METRIC = Keys.of("metric", "lesson peers app")
+LOCK_STYLES = ("pinned", "hashed")
 
 
-@dataclass(frozen=True)
-class Shape:
-    """A project layout real projects have (shapes/NAME: its manifest and locks, no code),
-    built by a production lesson of its tool with only the "Your project" block set."""
-
-    name: str
-    says: str
-    tool: str
-    app: str  # the sample app whose package goes under the block's SOURCE_ROOT
-    top_block: tuple[tuple[str, str], ...]
-    lock_command: str = ""  # when its locks are not the tool's usual one file
-    lock_files: tuple[str, ...] = ()
-
-    @property
-    def directory(self) -> Path:
-        return SHAPES_DIR / self.name
-
-    @property
-    def source_root(self) -> str:
-        return dict(self.top_block).get("SOURCE_ROOT", ".")
-
-
-@dataclass(frozen=True)
-class Control:
-    """Where a claim's check must fail: a lesson in one tool, optionally with one thing broken
-    (`breaks`: a name from the claim tests' BREAKS)."""
-
-    lesson: str
-    tool: str
-    breaks: str | None = None
-
-
-@dataclass(frozen=True)
-class Claim:
-    id: str
-    says: str
-    control: Control | None = None  # the negative control: the check must fail there
-    holds_earlier: str | None = None  # why the claim is rightly true before its lesson
-
-
-@dataclass(frozen=True)
-class Lesson:
-    id: str
-    title: str
-    app: str
-    base: str
-    tools: tuple[str, ...]
-    claims: tuple[str, ...]
-    hashed_locks: bool = False  # pip-compile --generate-hashes from this lesson on
-    builder: str | None = None  # image key of the builder stage (multi-stage lessons)
-    production: bool = False  # it has the "Your project" block (the app's top_block)
-    test_apps: tuple[str, ...] = ()  # other apps the claim tests build with it
-    test_shapes: tuple[str, ...] = ()  # project shapes the claim tests build with it
-    measure_apps: tuple[str, ...] = ()  # other apps `buildlab measure` builds it with
-    dev_stage: bool = False  # a `dev` stage beside production, run by its compose.yaml
-    # The dependency the dev loop's claim adds (with its own lock, apps/APP/added-dependency).
-    added_dependency: str = ""
-    # It installs a package from the test engine's private index (private_index.py): builds
-    # get the index's credentials as a build secret, and locks are made against the index.
-    private_index: bool = False
-    # The lesson whose Dockerfile this one changes, when it is not the one before it (lesson 10
-    # adds to lesson 08's production image, not to lesson 09's dev stage).
-    builds_on: str = ""
-
-    @property
-    def number(self) -> int:
-        return int(self.id.split("-", 1)[0])
-
-    @property
-    def same_image_as_previous(self) -> bool:
-        """`docker build .` gives the previous lesson's image, digest for digest (a claim the
-        tests prove): `buildlab measure` does not measure it again, and its docs show the
-        previous lesson's numbers."""
-        return SAME_IMAGE_CLAIM in self.claims
-
-    @property
-    def directory(self) -> Path:
-        return LESSONS_DIR / self.id
-
-
-@dataclass(frozen=True)
-class Variant:
-    """One build context: a lesson in one dependency tool."""
-
-    lesson: Lesson
-    tool: str
-    lessons_dir: Path = LESSONS_DIR  # tests point this at a scratch copy
-
-    @property
-    def directory(self) -> Path:
-        return self.lessons_dir / self.lesson.id / self.tool
-
-    @property
-    def name(self) -> str:
-        return f"{self.lesson.id}/{self.tool}"
-
-
-@dataclass(frozen=True)
-class Peer:
-    """A public recipe, written here as peers/NAME/Dockerfile, built on the app files of the
-    lesson folder of its tool (`context_lesson`)."""
-
-    name: str
-    title: str
-    source: str
-    tool: str
-
-    @property
-    def directory(self) -> Path:
-        return PEERS_DIR / self.name
-
-
-@dataclass(frozen=True)
-class Variation:
-    """A lesson's Dockerfile with one line added after the code's COPY: one decision, measured."""
-
-    name: str
-    lesson: str
-    tools: tuple[str, ...]
-    add_after_code: str
-    shown_in: str | None = None  # the lesson README block that discusses it, if any
-
-
-@dataclass(frozen=True)
-class MetricRef:
-    """One side of a target: a lesson (or every peer), a metric and an app."""
-
-    metric: str  # a scenario id (its seconds) or "size" (image bytes)
-    app: str
-    lesson: str | None = None
-    peers: bool = False
-
-
-@dataclass(frozen=True)
-class TargetSpec:
-    says: str
-    kind: str  # ratio | pairwise | value | pushed | size
-    of: MetricRef
-    limit: float
-    to: MetricRef | None = None
-    tools: tuple[str, ...] = ()  # empty: every tool
-    why_missed: str = ""  # what bounds the metric: printed, with step times, where it is missed
-
-
-TARGET_KINDS = ("ratio", "pairwise", "value", "pushed", "size")
-
-
-@dataclass(frozen=True)
-class LockFolder:
-    """A folder holding one tool's manifest and lock, locked in `image_key`'s image.
-
-    `lock_subdir`: the lock lives in this subfolder (beside the manifest's folder), for an app
-    whose lessons need the tool's other lock style (pip-tools' pinned lock of lessons 01-02)."""
-
-    name: str
-    tool: str
-    directory: Path
-    image_key: str
-    hashed: bool
-    lock_subdir: str = ""
-    # A project shape's own way to lock: a command, and the lock files it writes.
-    lock_command: str = ""
-    lock_files: tuple[str, ...] = ()
-    private_index: bool = False  # locked against the test engine's private index
-
-
-@dataclass(frozen=True)
-class Manifest:
-    tools: tuple[str, ...]
-    primary_app: str
-    apps: dict[str, App]
-    claims: dict[str, Claim]
-    lessons: tuple[Lesson, ...]
-    peers: dict[str, Peer]
-    variations: dict[str, Variation]
-    targets: tuple[TargetSpec, ...]
-    peer_apps: tuple[str, ...]  # the apps `buildlab measure` builds each peer with
-    shapes: dict[str, Shape]
-
-    def lesson(self, name: str) -> Lesson:
-        """Find a lesson by id ("02-dependencies-first"), number ("02", "2") or slug."""
-        for lesson in self.lessons:
-            number, _, slug = lesson.id.partition("-")
-            if name in (lesson.id, number, slug) or (name.isdigit() and int(name) == lesson.number):
-                return lesson
-        raise UsageError(
-            f"unknown lesson {name!r}; valid lessons: {', '.join(each.id for each in self.lessons)}"
+def checked(table: Any, keys: Keys, where: str) -> Mapping[str, Any]:
+    """The table, once it has every required key and no unknown one (else ManifestError)."""
+    if not isinstance(table, dict):
+        raise ManifestError(f"lessons.toml: {where} must be a table, not {type(table).__name__}")
+    unknown = sorted(set(table) - keys.required - keys.optional)
+    missing = sorted(keys.required - set(table))
+    known = ", ".join(sorted(keys.required | keys.optional))
+    if unknown:
+        raise ManifestError(
+            f"lessons.toml: {where} has unknown key {', '.join(map(repr, unknown))} "
+            f"(it takes: {known})"
         )
-
-    def check_tool(self, tool: str) -> str:
-        if tool not in self.tools:
-            raise UsageError(f"unknown tool {tool!r}; valid tools: {', '.join(self.tools)}")
-        return tool
-
-    def previous(self, lesson: Lesson) -> Lesson:
-        """The lesson this one changes: its `builds_on`, or the one before it."""
-        if lesson.builds_on:
-            return self.lesson(lesson.builds_on)
-        return self.lessons[self.lessons.index(lesson) - 1]
-
-    def variant(self, lesson_name: str, tool: str) -> Variant:
-        lesson = self.lesson(lesson_name)
-        if tool not in lesson.tools:
-            raise UsageError(
-                f"unknown tool {tool!r} for {lesson.id}; valid tools: {', '.join(lesson.tools)}"
-            )
-        return Variant(lesson, tool)
-
-    def peer(self, name: str) -> Peer:
-        if name not in self.peers:
-            raise UsageError(f"unknown peer {name!r}; valid peers: {', '.join(self.peers)}")
-        return self.peers[name]
-
-    def app(self, name: str) -> App:
-        if name not in self.apps:
-            raise UsageError(f"unknown app {name!r}; valid apps: {', '.join(self.apps)}")
-        return self.apps[name]
-
-    def all_variants(self) -> list[Variant]:
-        return [Variant(lesson, tool) for lesson in self.lessons for tool in lesson.tools]
-
-    @property
-    def production_lesson(self) -> Lesson:
-        """The first production lesson (07): the one to copy, the one the peers are measured
-        against and `buildlab adopt` writes into a project."""
-        return next(lesson for lesson in self.lessons if lesson.production)
-
-    def added_dependency_dir(self, variant: Variant) -> Path:
-        """The app's manifest with the lesson's added dependency, and its lock, for a tool."""
-        return self.apps[variant.lesson.app].source_dir / "added-dependency" / variant.tool
-
-    def test_apps(self, lesson: Lesson) -> list[App]:
-        return [self.apps[name] for name in lesson.test_apps]
-
-    def test_shapes(self, variant: Variant) -> list[Shape]:
-        """The project shapes a variant's claim tests build: its lesson's, in its tool."""
-        chosen = (self.shapes[name] for name in variant.lesson.test_shapes)
-        return [shape for shape in chosen if shape.tool == variant.tool]
-
-    def lock_folders(self, variants: list[Variant]) -> list[LockFolder]:
-        """Each variant's lock, plus the locks of the other apps its lesson builds (tests or
-        measure), in the lesson's lock style."""
-        from buildlab.course.tools import TOOLS
-
-        def folder(v: Variant, name: str, directory: Path) -> LockFolder:
-            tool, hashed = TOOLS[v.tool], v.lesson.hashed_locks
-            if v.lesson.dev_stage and tool.dev_lock_file:  # a second lock for the dev stage
-                return LockFolder(
-                    name,
-                    v.tool,
-                    directory,
-                    v.lesson.base,
-                    hashed,
-                    lock_command=f"{tool.lock(hashed=hashed)} && {tool.dev_lock_command}",
-                    lock_files=(tool.lock_file, tool.dev_lock_file),
-                    private_index=v.lesson.private_index,
-                )
-            return LockFolder(
-                name, v.tool, directory, v.lesson.base, hashed, private_index=v.lesson.private_index
-            )
-
-        folders = [folder(v, v.name, v.directory) for v in variants]
-        folders += [
-            folder(
-                v, f"apps/{v.lesson.app}/added-dependency/{v.tool}", self.added_dependency_dir(v)
-            )
-            for v in variants
-            if v.lesson.added_dependency
-        ]
-        seen: set[tuple[str, str, bool]] = set()
-        for v in variants:
-            for name in (*v.lesson.test_apps, *v.lesson.measure_apps):
-                app = self.apps[name]
-                tool = TOOLS[v.tool]
-                # One lock per app and tool, unless the tool's lock differs by style.
-                style = v.lesson.hashed_locks if tool.lock_style_matters else True
-                if (name, v.tool, style) in seen:
-                    continue
-                seen.add((name, v.tool, style))
-                subdir = "" if style else "pinned"
-                label = f"apps/{name}/{v.tool}" + (f"/{subdir}" if subdir else "")
-                folders.append(
-                    LockFolder(
-                        label, v.tool, app.manifests_dir(v.tool), v.lesson.base, style, subdir
-                    )
-                )
-            for shape in self.test_shapes(v):
-                if (shape.name, v.tool, True) in seen:
-                    continue
-                seen.add((shape.name, v.tool, True))
-                folders.append(
-                    LockFolder(
-                        f"shapes/{shape.name}",
-                        v.tool,
-                        shape.directory,
-                        v.lesson.base,
-                        True,
-                        lock_command=shape.lock_command,
-                        lock_files=shape.lock_files,
-                    )
-                )
-        return folders
-
-    def select(
-        self, lessons: list[str] | None = None, tools: list[str] | None = None
-    ) -> list[Variant]:
-        """Variants filtered by lesson names and tool names; unknown names are a UsageError."""
-        chosen = [self.lesson(name) for name in lessons] if lessons else list(self.lessons)
-        for tool in tools or []:
-            self.check_tool(tool)
-        return [
-            Variant(lesson, tool)
-            for lesson in chosen
-            for tool in lesson.tools
-            if not tools or tool in tools
-        ]
+    if missing:
+        raise ManifestError(f"lessons.toml: {where} lacks {', '.join(map(repr, missing))}")
+    return table
 
 
-def _metric_ref(spec: dict[str, Any], primary_app: str) -> MetricRef:
+def _app(name: str, spec: Any) -> App:
+    spec = checked(spec, APP, f"[apps.{name}]")
+    probe = checked(spec["probe"], PROBE, f"[apps.{name}] probe")
+    return App(
+        name=name,
+        title=spec["title"],
+        package=spec["package"],
+        port=int(spec["port"]),
+        health_path=spec["health_path"],
+        probe=Probe(**probe),
+        code_file=spec["code_file"],
+        production_cmd=tuple(spec["production_cmd"]),
+        top_block=tuple(spec.get("top_block", {}).items()),
+    )
+
+
+def _claim(cid: str, spec: Any) -> Claim:
+    spec = checked(spec, CLAIM, f"[claims.{cid}]")
+    control = None
+    if "control" in spec:
+        found = checked(spec["control"], CONTROL, f"[claims.{cid}] control")
+        control = Control(lesson=found["lesson"], tool=found["tool"], breaks=found.get("break"))
+    return Claim(
+        id=cid, says=spec["says"], control=control, holds_earlier=spec.get("holds_earlier")
+    )
+
+
+def _lesson(spec: Any, tools: tuple[str, ...], number: int) -> Lesson:
+    named = spec.get("id") if isinstance(spec, dict) else None
+    where = f"[[lessons]] {named}" if named else f"[[lessons]] number {number}"
+    spec = checked(spec, LESSON, where)
+    style = spec.get("locks", "pinned")
+    if style not in LOCK_STYLES:
+        raise ManifestError(f"lessons.toml: {where} locks = {style!r}; styles: {LOCK_STYLES}")
+    return Lesson(
+        id=spec["id"],
+        title=spec["title"],
+        app=spec["app"],
+        base=spec["base"],
+        tools=tuple(spec.get("tools", tools)),
+        claims=tuple(spec["claims"]),
+        hashed_locks=style == "hashed",
+        builder=spec.get("builder"),
+        production=bool(spec.get("production", False)),
+        test_apps=tuple(spec.get("test_apps", ())),
+        test_shapes=tuple(spec.get("test_shapes", ())),
+        measure_apps=tuple(spec.get("measure_apps", ())),
+        dev_stage=bool(spec.get("dev_stage", False)),
+        added_dependency=spec.get("added_dependency", ""),
+        private_index=bool(spec.get("private_index", False)),
+        builds_on=spec.get("builds_on", ""),
+    )
+
+
+def _shape(name: str, spec: Any) -> Shape:
+    spec = checked(spec, SHAPE, f"[shapes.{name}]")
+    return Shape(
+        name=name,
+        says=spec["says"],
+        tool=spec["tool"],
+        app=spec["app"],
+        top_block=tuple(spec.get("top_block", {}).items()),
+        lock_command=spec.get("lock_command", ""),
+        lock_files=tuple(spec.get("lock_files", ())),
+    )
+
+
+def _metric_ref(spec: Any, primary_app: str, where: str) -> MetricRef:
+    spec = checked(spec, METRIC, where)
     return MetricRef(
         metric=spec["metric"],
         app=spec.get("app", primary_app),
@@ -379,119 +165,67 @@ def _metric_ref(spec: dict[str, Any], primary_app: str) -> MetricRef:
     )
 
 
-@cache
-def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
-    data = tomllib.loads(path.read_text())
-    if data.get("format_version") != FORMAT_VERSION:
-        raise BuildlabError(
-            f"{path} has format_version {data.get('format_version')!r}; this "
-            f"buildlab reads format_version {FORMAT_VERSION}"
+def _target(spec: Any, primary: str) -> TargetSpec:
+    spec = checked(spec, TARGET, f"[[targets]] {spec.get('says', '')!r}")
+    where = f"[[targets]] {spec['says']!r}"
+    if spec["kind"] not in TARGET_KINDS:
+        raise ManifestError(
+            f"lessons.toml: {where} has unknown kind {spec['kind']!r}; kinds: "
+            f"{', '.join(TARGET_KINDS)}"
+        )
+    return TargetSpec(
+        says=spec["says"],
+        kind=spec["kind"],
+        of=_metric_ref(spec["of"], primary, f"{where} of"),
+        limit=float(spec["limit"]),
+        to=_metric_ref(spec["to"], primary, f"{where} to") if "to" in spec else None,
+        tools=tuple(spec.get("tools", ())),
+        why_missed=" ".join(spec.get("why_missed", "").split()),
+    )
+
+
+def parse_manifest(text: str) -> Manifest:
+    """The manifest a lessons.toml text describes (ManifestError when it says anything else)."""
+    try:
+        data = checked(tomllib.loads(text), TOP, "the top level")
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"lessons.toml is not valid TOML: {exc}") from exc
+    if data["format_version"] != FORMAT_VERSION:
+        raise ManifestError(
+            f"lessons.toml has format_version {data['format_version']!r}; this buildlab reads "
+            f"format_version {FORMAT_VERSION}"
         )
     tools = tuple(data["tools"])
     primary = data["primary_app"]
-    apps = {
-        name: App(
-            name=name,
-            title=spec["title"],
-            package=spec["package"],
-            port=int(spec["port"]),
-            health_path=spec["health_path"],
-            probe=Probe(**spec["probe"]),
-            code_file=spec["code_file"],
-            production_cmd=tuple(spec["production_cmd"]),
-            top_block=tuple(spec.get("top_block", {}).items()),
-        )
-        for name, spec in data["apps"].items()
-    }
-    claims = {
-        cid: Claim(
-            id=cid,
-            says=spec["says"],
-            control=Control(
-                lesson=spec["control"]["lesson"],
-                tool=spec["control"]["tool"],
-                breaks=spec["control"].get("break"),
-            )
-            if "control" in spec
-            else None,
-            holds_earlier=spec.get("holds_earlier"),
-        )
-        for cid, spec in data["claims"].items()
-    }
-    lessons = tuple(
-        Lesson(
-            id=spec["id"],
-            title=spec["title"],
-            app=spec["app"],
-            base=spec["base"],
-            tools=tuple(spec.get("tools", tools)),
-            claims=tuple(spec["claims"]),
-            hashed_locks=spec.get("locks", "pinned") == "hashed",
-            builder=spec.get("builder"),
-            production=bool(spec.get("production", False)),
-            test_apps=tuple(spec.get("test_apps", ())),
-            test_shapes=tuple(spec.get("test_shapes", ())),
-            measure_apps=tuple(spec.get("measure_apps", ())),
-            dev_stage=bool(spec.get("dev_stage", False)),
-            added_dependency=spec.get("added_dependency", ""),
-            private_index=bool(spec.get("private_index", False)),
-            builds_on=spec.get("builds_on", ""),
-        )
-        for spec in data["lessons"]
-    )
-    peers = {
-        name: Peer(name=name, title=spec["title"], source=spec["source"], tool=spec["tool"])
-        for name, spec in data.get("peers", {}).items()
-    }
-    variations = {
-        name: Variation(
-            name=name,
-            lesson=spec["lesson"],
-            tools=tuple(spec["tools"]),
-            add_after_code=spec["add_after_code"],
-            shown_in=spec.get("shown_in"),
-        )
-        for name, spec in data.get("variations", {}).items()
-    }
-    shapes = {
-        name: Shape(
-            name=name,
-            says=spec["says"],
-            tool=spec["tool"],
-            app=spec["app"],
-            top_block=tuple(spec.get("top_block", {}).items()),
-            lock_command=spec.get("lock_command", ""),
-            lock_files=tuple(spec.get("lock_files", ())),
-        )
-        for name, spec in data.get("shapes", {}).items()
-    }
-    targets = []
-    for spec in data.get("targets", []):
-        if spec["kind"] not in TARGET_KINDS:
-            raise BuildlabError(
-                f"{path}: target {spec['says']!r} has unknown kind "
-                f"{spec['kind']!r}; kinds: {', '.join(TARGET_KINDS)}"
-            )
-        targets.append(
-            TargetSpec(
-                says=spec["says"],
-                kind=spec["kind"],
-                of=_metric_ref(spec["of"], primary),
-                limit=float(spec["limit"]),
-                to=_metric_ref(spec["to"], primary) if "to" in spec else None,
-                tools=tuple(spec.get("tools", ())),
-                why_missed=" ".join(spec.get("why_missed", "").split()),
-            )
-        )
     return Manifest(
-        tools,
-        primary,
-        apps,
-        claims,
-        lessons,
-        peers,
-        variations,
-        tuple(targets),
-        tuple(data.get("peer_apps", [primary])),
-        shapes,
+        tools=tools,
+        primary_app=primary,
+        apps={name: _app(name, spec) for name, spec in data["apps"].items()},
+        claims={cid: _claim(cid, spec) for cid, spec in data["claims"].items()},
+        lessons=tuple(
+            _lesson(spec, tools, number) for number, spec in enumerate(data["lessons"], start=1)
+        ),
+        peers={
+            name: Peer(name=name, **checked(spec, PEER, f"[peers.{name}]"))
+            for name, spec in data.get("peers", {}).items()
+        },
+        variations={
+            name: Variation(
+                name=name,
+                lesson=spec["lesson"],
+                tools=tuple(spec["tools"]),
+                add_after_code=spec["add_after_code"],
+                shown_in=spec.get("shown_in"),
+            )
+            for name, spec in data.get("variations", {}).items()
+            if checked(spec, VARIATION, f"[variations.{name}]")
+        },
+        targets=tuple(_target(spec, primary) for spec in data.get("targets", [])),
+        peer_apps=tuple(data.get("peer_apps", [primary])),
+        shapes={name: _shape(name, spec) for name, spec in data.get("shapes", {}).items()},
     )
+
+
+@cache
+def load_manifest(path: Path = MANIFEST_FILE) -> Manifest:
+    return parse_manifest(path.read_text())

@@ -6,8 +6,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from buildlab.course.manifest import App, Manifest, Variant
-from buildlab.engine import docker, private_index
+from buildlab.course.model import App, Manifest, Variant
+from buildlab.engine import builds, containers, images, labels, private_index
 from buildlab.support.errors import ContainerFailed
 
 # How the claim tests and `buildlab adopt` run an image the way production does: a read-only
@@ -29,19 +29,19 @@ ANY_UID = ["--user", "123456:0", "--read-only"]
 @contextmanager
 def running(
     tag: str, app: App, *, extra_args: list[str] | None = None, timeout: float = 60
-) -> Iterator[docker.Container]:
+) -> Iterator[containers.Container]:
     """A started container that answers its health endpoint; always removed afterwards."""
-    container = docker.start(tag, app.port, extra_args=extra_args)
+    container = containers.start(tag, app.port, extra_args=extra_args)
     try:
-        docker.wait_until_serving(container, app.health_path, timeout=timeout)
+        containers.wait_until_serving(container, app.health_path, timeout=timeout)
         yield container
     finally:
         container.remove()
 
 
-def check_probe(container: docker.Container, app: App) -> None:
+def check_probe(container: containers.Container, app: App) -> None:
     probe = app.probe
-    status, body = docker.http(probe.method, container.url(probe.path), probe.body)
+    status, body = containers.http(probe.method, container.url(probe.path), probe.body)
     if status != 200 or body != probe.expect:
         raise ContainerFailed(
             f"{probe.method} {probe.path} returned HTTP {status} {body!r}, "
@@ -53,12 +53,12 @@ def check_probe(container: docker.Container, app: App) -> None:
 def build_and_probe(manifest: Manifest, variant: Variant, *, keep_running: bool = False) -> None:
     """Build, start, probe and report; with keep_running, serve until Ctrl-C."""
     app = manifest.apps[variant.lesson.app]
-    result = docker.build(
+    result = builds.build(
         variant.directory,
-        docker.image_tag(variant.name),
+        labels.image_tag(variant.name),
         extra_args=private_index.build_args(variant.lesson.private_index),
     )
-    size = docker.image_size(result.tag) / 1e6
+    size = images.compressed_size(result.tag) / 1e6
     with running(result.tag, app) as container:
         check_probe(container, app)
         print(

@@ -13,9 +13,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from buildlab.course import topblock
-from buildlab.course.manifest import App, Manifest, Peer, Shape, Variant
+from buildlab.course.model import App, Manifest, Peer, Shape, Variant
 from buildlab.course.tools import TOOLS
-from buildlab.engine import buildlog, docker
+from buildlab.engine import buildlog, builds
 from buildlab.support.errors import BuildlabError
 
 IGNORED_IN_COPY = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache")
@@ -61,7 +61,7 @@ def make_code_change(context: Path, app: App) -> None:
         handle.write(f"\n\ndef build_marker() -> str:\n    return {token!r}\n")
 
 
-def dependency_step(result: docker.BuildResult, variant: Variant) -> buildlog.Step:
+def dependency_step(result: builds.BuildResult, variant: Variant) -> buildlog.Step:
     """The RUN step that installs the dependencies: the first one with the tool's
     `install_pattern` (tools.py), in every lesson."""
     return buildlog.first_step(result.steps, TOOLS[variant.tool].install_pattern)

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from buildlab.engine import docker
+from buildlab.engine import containers, labels
 from buildlab.support.errors import BuildlabError, ContainerFailed, EngineError
 from buildlab.support.proc import free_port, run, tail
 
@@ -150,7 +150,7 @@ def wait_until(
 
 def serving(watched: Watched, path: str) -> bool:
     try:
-        status, _ = docker.http("GET", watched.url(path), timeout=2)
+        status, _ = containers.http("GET", watched.url(path), timeout=2)
     except OSError:
         return False
     return status == 200
@@ -164,11 +164,11 @@ def watching(directory: Path, health_path: str, *, port: int | None = None) -> I
     require_compose()
     if port is None:
         port = free_port()
-    name = f"buildlab-dev-{docker.SESSION}-{secrets.token_hex(3)}"
+    name = f"buildlab-dev-{labels.SESSION}-{secrets.token_hex(3)}"
     with tempfile.TemporaryDirectory(prefix="buildlab-compose-") as scratch:
-        labels = "{" + f'"{docker.LABEL}": "1", "{docker.SESSION_LABEL}": "{docker.SESSION}"' + "}"
+        ours = "{" + f'"{labels.LABEL}": "1", "{labels.SESSION_LABEL}": "{labels.SESSION}"' + "}"
         override = Path(scratch, "labels.yaml")
-        override.write_text(OVERRIDE.format(service=SERVICE, labels=labels))
+        override.write_text(OVERRIDE.format(service=SERVICE, labels=ours))
         files = ["--file", str(directory / "compose.yaml"), "--file", str(override)]
         watched = Watched(name, directory, port, files, Path(scratch, "watch.log"))
         with watched.log.open("w") as log:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
 
-from buildlab.bench import results
-from buildlab.course.manifest import SAME_IMAGE_CLAIM, Lesson, Manifest
+from buildlab.bench import figures, store, tables, targets
+from buildlab.course.model import SAME_IMAGE_CLAIM, Lesson, Manifest
 from buildlab.support.paths import ROOT
 
 BLOCK = re.compile(
@@ -31,10 +31,10 @@ RESULTS_PAGE = ROOT / "docs" / "results.md"
 
 
 @cache
-def committed_results() -> results.Results | None:
-    if not results.COMMITTED_RESULTS.exists():
+def committed_results() -> store.Results | None:
+    if not store.COMMITTED_RESULTS.exists():
         return None
-    return results.load(results.COMMITTED_RESULTS)
+    return store.load(store.COMMITTED_RESULTS)
 
 
 def _diff(old: Path, new: Path, old_name: str, new_name: str) -> str:
@@ -91,16 +91,16 @@ def claims_block(manifest: Manifest, lesson: Lesson) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _with_results(render: Callable[[results.Results], str], *, full: bool = True) -> str:
+def _with_results(render: Callable[[store.Results], str], *, full: bool = True) -> str:
     """A rendering of the committed results, under where they were measured: the whole
     paragraph (full) or one line linking to the results page, where the paragraph is."""
     data = committed_results()
     if data is None:
         return NOT_MEASURED
     if full:
-        return results.provenance(data) + "\n\n" + render(data)
+        return tables.provenance(data) + "\n\n" + render(data)
     line = (
-        f"{results.machine_line(data)}. Seconds, median of {data['repetitions']} runs; "
+        f"{tables.machine_line(data)}. Seconds, median of {data['repetitions']} runs; "
         f"how, and every run: [results](../../docs/results.md)."
     )
     return line + "\n\n" + render(data)
@@ -110,7 +110,7 @@ def lesson_results_block(manifest: Manifest, lesson: Lesson) -> str:
     measured = lesson
     while measured.same_image_as_previous:  # its numbers are the image's: the lesson before
         measured = manifest.lessons[manifest.lessons.index(measured) - 1]
-    table = partial(results.builds_table, lesson=measured.id)
+    table = partial(tables.builds_table, lesson=measured.id)
     if measured == lesson:
         return _with_results(table, full=False)
     link = f"[lesson {measured.number:02d}](../{measured.id}/README.md)"
@@ -130,7 +130,7 @@ def overview_block(manifest: Manifest) -> str:
     ]
     tools = list(manifest.tools)
 
-    def render(data: results.Results) -> str:
+    def render(data: store.Results) -> str:
         parts = []
         for title, metric in (
             ("Image size (MB)", "size"),
@@ -138,7 +138,7 @@ def overview_block(manifest: Manifest) -> str:
             ("What a push uploads after a code change (KB, compressed, median)", "pushed"),
             ("Cold build (s, median)", "cold"),
         ):
-            parts += [f"**{title}**", "", results.pivot_table(data, lessons, tools, metric)]
+            parts += [f"**{title}**", "", tables.pivot_table(data, lessons, tools, metric)]
         parts.append("Every run, the spread and the charts: [docs/results.md](docs/results.md).\n")
         return "\n".join(parts)
 
@@ -148,7 +148,7 @@ def overview_block(manifest: Manifest) -> str:
 def results_page_block(manifest: Manifest) -> str:
     tools = list(manifest.tools)
 
-    def render(data: results.Results) -> str:
+    def render(data: store.Results) -> str:
         from buildlab.bench.charts import CHARTS
 
         state = (
@@ -163,24 +163,24 @@ def results_page_block(manifest: Manifest) -> str:
                 "From lessons.toml's `[[targets]]`: benchmarks, never assertions in a test. "
                 "Each missed one is explained below, with the steps each side ran.",
                 "",
-                results.targets_table(data, manifest.targets, tools),
+                targets.targets_table(data, manifest.targets, tools),
                 "### Missed targets: why, with step times",
                 "",
                 "The reason is written in lessons.toml (`why_missed`); the figures are this "
                 "run's: each side's median run and the steps it ran (every other step was "
                 "cached).",
                 "",
-                results.missed_targets_text(data, manifest.targets, tools),
+                targets.missed_targets_text(data, manifest.targets, tools),
                 "### Charts",
                 "",
                 *charts,
                 "",
                 "### Every lesson build",
                 "",
-                results.builds_table(data),
+                tables.builds_table(data),
                 "### Every peer build",
                 "",
-                results.builds_table(data, kind="peer"),
+                tables.builds_table(data, kind="peer"),
                 "### Variations",
                 "",
                 "A lesson's Dockerfile with one line added after the code's `COPY`, to "
@@ -191,7 +191,7 @@ def results_page_block(manifest: Manifest) -> str:
                     for v in manifest.variations.values()
                 ),
                 "",
-                results.builds_table(data, kind="variation"),
+                tables.builds_table(data, kind="variation"),
             ]
         )
 
@@ -201,11 +201,11 @@ def results_page_block(manifest: Manifest) -> str:
 def peers_block(manifest: Manifest, lesson: Lesson) -> str:
     titles = {peer.name: f"[{peer.title}]({peer.source})" for peer in manifest.peers.values()}
 
-    def render(data: results.Results) -> str:
+    def render(data: store.Results) -> str:
         parts = []
         for name in manifest.peer_apps:
             app = manifest.apps[name]
-            parts += [f"**{app.title}**", "", results.peers_table(data, lesson.id, name, titles)]
+            parts += [f"**{app.title}**", "", tables.peers_table(data, lesson.id, name, titles)]
         return "\n".join(parts)
 
     return _with_results(render, full=False)
@@ -214,14 +214,14 @@ def peers_block(manifest: Manifest, lesson: Lesson) -> str:
 def bytecode_block(manifest: Manifest, lesson: Lesson) -> str:
     """What compiling the app's own code costs at build and at start-up, from the results."""
 
-    def render(data: results.Results) -> str:
+    def render(data: store.Results) -> str:
         lines = []
         for variation in manifest.variations.values():
             if variation.lesson != lesson.id or variation.shown_in != "bytecode":
                 continue
             for tool in variation.tools:
-                without = results.find(data, lesson.id, tool, manifest.primary_app)
-                with_ = results.find(
+                without = figures.find(data, lesson.id, tool, manifest.primary_app)
+                with_ = figures.find(
                     data,
                     f"{lesson.id}+{variation.name}",
                     tool,
@@ -230,8 +230,8 @@ def bytecode_block(manifest: Manifest, lesson: Lesson) -> str:
                 )
                 if without is None or with_ is None:
                     continue
-                a = results.summary(without, "code_change")
-                b = results.summary(with_, "code_change")
+                a = figures.summary(without, "code_change")
+                b = figures.summary(with_, "code_change")
                 lines.append(
                     f"- **At build** ({tool}, {manifest.apps[manifest.primary_app].title}): a "
                     f"code change rebuilt in {a.text()} s as the lesson stands, and in "
@@ -240,7 +240,7 @@ def bytecode_block(manifest: Manifest, lesson: Lesson) -> str:
                 )
         for name in dict.fromkeys([manifest.primary_app, *lesson.measure_apps]):
             for tool in lesson.tools:
-                build = results.find(data, lesson.id, tool, name)
+                build = figures.find(data, lesson.id, tool, name)
                 found = None if build is None else build.get("startup_import_ms")
                 if found:
                     lines.append(
@@ -313,8 +313,8 @@ def stale_docs(manifest: Manifest, *, check: bool) -> list[str]:
                 document.path.write_text(fresh)
     data = committed_results()
     if data is not None:
-        charts = stale_charts(data, results.RESULTS_DIR)
+        charts = stale_charts(data, store.RESULTS_DIR)
         stale += [str(path.relative_to(ROOT)) for path in charts]
         if charts and not check:
-            render_charts(data, results.RESULTS_DIR)
+            render_charts(data, store.RESULTS_DIR)
     return stale
