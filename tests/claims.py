@@ -23,7 +23,6 @@ from buildlab.course.model import App, Manifest, Shape, Variant
 from buildlab.course.probe import ANY_UID, HARDENED, check_probe, running
 from buildlab.course.scenarios import (
     add_after_code,
-    add_dependency,
     add_stray_files,
     dependency_step,
     make_code_change,
@@ -34,7 +33,7 @@ from buildlab.course.scenarios import (
     shaped_project,
     use_other_app,
 )
-from buildlab.course.tools import TOOLS, conditional_packages, locked_versions, normalize
+from buildlab.course.tools import TOOLS, normalize
 from buildlab.engine import builds, compose, containers, images, labels, private_index, registry
 from buildlab.engine.builds import BuildResult
 from buildlab.engine.images import code_bytes
@@ -168,7 +167,7 @@ def _build_must_fail(
 def stale_lock_fails_build(ctx: ClaimContext) -> None:
     tool = TOOLS[ctx.tool]
     with scratch_copy(ctx.variant) as context:
-        add_dependency(context, ctx.tool)
+        TOOLS[ctx.tool].add_dependency(context)
         failure = _build_must_fail(
             context, ctx.tag("stale-lock"), f"a stale {tool.lock_file} built without an error"
         )
@@ -198,10 +197,14 @@ def locked_installs_are_identical(ctx: ClaimContext) -> None:
         )
         installs.append(_installed(result.tag))
     assert installs[0] == installs[1], f"two clean builds differ: {installs}"
-    locked = locked_versions(ctx.tool, ctx.variant.directory)
+    locked = TOOLS[ctx.tool].locked_versions(
+        (ctx.variant.directory / TOOLS[ctx.tool].lock_file).read_text()
+    )
     assert locked, "the lock lists no packages"
     # A package locked for another platform only (colorama: Windows) is rightly not installed.
-    skipped = conditional_packages(ctx.tool, ctx.variant.directory)
+    skipped = TOOLS[ctx.tool].conditional_packages(
+        (ctx.variant.directory / TOOLS[ctx.tool].lock_file).read_text()
+    )
     wrong = {
         name: (version, installs[0].get(name))
         for name, version in locked.items()
@@ -678,7 +681,11 @@ def private_name_only_from_private_index(ctx: ClaimContext) -> None:
             )
             relock([folder], upgrade=True, say=lambda _: None)
             lock = (context / TOOLS[ctx.tool].lock_file).read_text()
-            version = locked_versions(ctx.tool, context).get(private_index.PACKAGE_NAME)
+            version = (
+                TOOLS[ctx.tool]
+                .locked_versions((context / TOOLS[ctx.tool].lock_file).read_text())
+                .get(private_index.PACKAGE_NAME)
+            )
         assert version == "1.0.0", f"acme-holidays {version} locked, from the public index"
         assert private_index.sha256(genuine) in lock, "the lock has another acme-holidays file"
         assert private_index.sha256(squatter) not in lock, "the lock has the squatter's file"

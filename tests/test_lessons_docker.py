@@ -18,7 +18,7 @@ import pytest
 from buildlab.course.locks import stale_locks
 from buildlab.course.manifest import load_manifest
 from buildlab.course.model import Claim, LockFolder, Variant
-from buildlab.course.scenarios import add_dependency, scratch_copy
+from buildlab.course.scenarios import scratch_copy
 from buildlab.course.tools import TOOLS
 from buildlab.engine import builds, containers, labels, private_index, registry
 from buildlab.engine.builds import BuildResult
@@ -130,7 +130,7 @@ def test_image_lock_check_catches_a_stale_lock(tmp_path: Path, engine: None) -> 
     lesson = MANIFEST.lessons[-1]
     shutil.copytree(lesson.directory, tmp_path / lesson.id)
     variant = Variant(lesson, "uv", tmp_path)
-    add_dependency(variant.directory, "uv")
+    TOOLS["uv"].add_dependency(variant.directory)
     problems = stale_locks(MANIFEST.lock_folders([variant]), in_image=True)
     assert len(problems) == 1
     assert "uv.lock is stale" in problems[0]

@@ -20,7 +20,7 @@ from buildlab.course.lint import hadolint
 from buildlab.course.locks import stale_locks
 from buildlab.course.manifest import load_manifest
 from buildlab.course.model import LockFolder, Manifest, Variant
-from buildlab.course.scenarios import add_dependency, scratch_dir
+from buildlab.course.scenarios import scratch_dir
 from buildlab.course.tools import TOOLS
 from buildlab.support.errors import UsageError
 from buildlab.support.paths import LESSONS_DIR, ROOT
@@ -406,7 +406,7 @@ def test_added_dependency_manifests_are_the_apps_plus_one_dependency(manifest: M
     for variant in [v for v in VARIANTS if v.lesson.added_dependency]:
         folder = manifest.added_dependency_dir(variant)
         with scratch_dir(manifest.apps[variant.lesson.app].manifests_dir(variant.tool)) as want:
-            add_dependency(want, variant.tool, variant.lesson.added_dependency)
+            TOOLS[variant.tool].add_dependency(want, variant.lesson.added_dependency)
             for name in TOOLS[variant.tool].manifest_files:
                 assert (folder / name).read_text() == (want / name).read_text(), folder / name
 
@@ -430,7 +430,7 @@ def test_host_lock_check_catches_a_stale_lock(tmp_path: Path, manifest: Manifest
     stale = []
     for tool in ("pipenv", "poetry"):
         variant = Variant(lesson, tool, tmp_path)
-        add_dependency(variant.directory, tool)
+        TOOLS[tool].add_dependency(variant.directory)
         stale.append(variant)
     problems = stale_locks(manifest.lock_folders(stale), in_image=False)
     assert [p.split(":")[0] for p in problems] == [v.name for v in stale]
@@ -822,7 +822,8 @@ def test_adopt_guesses_every_value_of_a_shapes_top_block(name: str, tmp_path: Pa
     port, which no file says, is passed as --port), and writes the very Dockerfile (but for its
     first comment line) and .dockerignore that project-shapes-serve builds, serves and edits
     in the Docker tier: adopt on a shape is proven there."""
-    from buildlab.adopt.adopt import detect, write
+    from buildlab.adopt.detect import detect
+    from buildlab.adopt.prove import write
     from buildlab.course.scenarios import shaped_project
 
     shape = MANIFEST.shapes[name]
@@ -842,7 +843,7 @@ def test_adopt_guesses_every_value_of_a_shapes_top_block(name: str, tmp_path: Pa
 
 
 def test_adopt_guesses_a_project_unlike_any_lesson(tmp_path: Path) -> None:
-    from buildlab.adopt.adopt import detect
+    from buildlab.adopt.detect import detect
     from helpers import single_module_project
 
     project = single_module_project(tmp_path / "service")
@@ -858,7 +859,7 @@ def test_adopt_guesses_a_project_unlike_any_lesson(tmp_path: Path) -> None:
 def test_adopt_reads_the_python_version_and_every_flag_overrides_its_guess(
     tmp_path: Path,
 ) -> None:
-    from buildlab.adopt.adopt import detect
+    from buildlab.adopt.detect import detect
     from buildlab.course.scenarios import shaped_project
     from helpers import single_module_project
 

@@ -379,7 +379,7 @@ def _clean(_: argparse.Namespace) -> None:
 
 
 def _adopt(args: argparse.Namespace) -> None:
-    from buildlab.adopt.adopt import adopt
+    from buildlab.adopt.prove import adopt
 
     adopt(
         load_manifest(),

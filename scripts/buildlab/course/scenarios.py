@@ -37,17 +37,6 @@ def scratch_copy(variant: Variant) -> Iterator[Path]:
         yield target
 
 
-def add_dependency(directory: Path, tool: str, name: str = "rich") -> None:
-    """Declare one more dependency in the tool's manifest, without re-locking."""
-    manifest = directory / TOOLS[tool].manifest_files[0]
-    text = manifest.read_text()
-    if tool == "pipenv":
-        text = text.replace("[packages]\n", f'[packages]\n{name} = "*"\n', 1)
-    else:
-        text = text.replace("dependencies = [\n", f'dependencies = [\n    "{name}",\n', 1)
-    manifest.write_text(text)
-
-
 def make_dependency_file_change(context: Path, tool: str) -> None:
     """An edit that invalidates the dependency layer while the lock stays valid: a comment."""
     with (context / TOOLS[tool].dependency_edit_file).open("a") as handle:

@@ -1,0 +1,1 @@
+"""Generated docs (the blocks in the Markdown pages) and the docs site's hooks."""

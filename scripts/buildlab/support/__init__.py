@@ -1,0 +1,1 @@
+"""The lowest layer: errors, paths, running commands, pins.toml."""

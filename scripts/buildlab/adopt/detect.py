@@ -1,0 +1,244 @@
+"""What `buildlab adopt` reads from a project: which tool (its lock files), the layout, the
+Python version, the server in the locked dependencies, the app object and the health route:
+the values of lesson 07's "Your project" block. Every guess can be overridden by a flag; a guess
+that cannot be made is one clear line saying which flag to pass."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from buildlab.course import topblock
+from buildlab.course.model import Manifest
+from buildlab.course.tools import TOOLS, Tool, tool
+from buildlab.support.errors import BuildlabError, UsageError
+
+ASGI_FRAMEWORKS = {"fastapi", "starlette", "litestar", "quart"}
+
+
+UVICORN_SERVER = "uvicorn --timeout-graceful-shutdown 8"
+
+
+SKIPPED_DIRS = {".venv", "venv", ".git", "tests", "test", "node_modules", "__pycache__", "build"}
+
+
+APP_LINE = re.compile(r"^(app|application)\s*(:\s*[\w.\[\]]+\s*)?=", re.MULTILINE)
+
+
+REEXPORT = re.compile(r"^from\s+[\w.]+\s+import\s+[^\n]*\b(app|application)\b", re.MULTILINE)
+
+
+HEALTH_ROUTE = re.compile(r"""["'](/(?:health|healthz|healthcheck|livez|readyz|ping|ready))["']""")
+
+
+@dataclass
+class Guess:
+    """What adopt found (or was told): the tool, and the values of the top block."""
+
+    tool: str
+    values: dict[str, str] = field(default_factory=dict)
+    how: list[str] = field(default_factory=list)  # one line per value: what it is and why
+
+    def set(self, name: str, value: str, why: str) -> None:
+        self.values[name] = value
+        self.how.append(f"{name}={value}  ({why})")
+
+
+def detect_tool(project: Path, name: str | None) -> tuple[Tool, str]:
+    """The tool, and why (the lock file that says so)."""
+    found = {each.name: locks[0] for each in TOOLS.values() if (locks := each.find_locks(project))}
+    if name is not None:
+        chosen = tool(name)
+        if chosen.name not in found:
+            raise BuildlabError(f"--tool {chosen.name}: {project} has no {chosen.name} lock file")
+        return chosen, "--tool"
+    if not found:
+        raise BuildlabError(
+            f"no lock file in {project} (uv.lock, poetry.lock, Pipfile.lock, or a pip-compile "
+            "requirements*.txt): lock the project with its tool first"
+        )
+    if len(found) > 1:
+        names = ", ".join(str(path.relative_to(project)) for path in found.values())
+        raise UsageError(
+            f"locks of {len(found)} tools in {project} ({names}): say which with --tool"
+        )
+    (only, lock), *_ = found.items()
+    return TOOLS[only], f"found {lock.relative_to(project)}"
+
+
+def locked_names(project: Path, chosen: Tool, lock: str) -> set[str]:
+    """Every package name the lock pins (normalized), whatever its group."""
+    return chosen.locked_names((project / lock).read_text())
+
+
+def _pyproject(project: Path) -> dict[str, object]:
+    path = project / "pyproject.toml"
+    return tomllib.loads(path.read_text()) if path.exists() else {}
+
+
+def _chosen_lock(project: Path, owner: Tool, guess: Guess, lock: str | None) -> str:
+    """LOCK and LOCK_SOURCE, for a tool whose block names them (pip-tools): the lock the image
+    installs, and what it was compiled from."""
+    locks = owner.find_locks(project)
+    if lock is not None:
+        chosen, why = project / lock, "--lock"
+        if not chosen.is_file():
+            raise UsageError(f"--lock {lock}: no such file in {project}")
+    elif len(locks) == 1:
+        chosen, why = locks[0], "the one pip-compile lock"
+    else:
+        servers = [
+            p
+            for p in locks
+            if {"gunicorn", "uvicorn"} & locked_names(project, owner, str(p.relative_to(project)))
+        ]
+        if len(servers) != 1:
+            names = ", ".join(str(p.relative_to(project)) for p in locks)
+            raise UsageError(
+                f"several pip-compile locks ({names}): say which one the image installs with --lock"
+            )
+        chosen, why = servers[0], "the pip-compile lock with the server in it"
+    relative = str(chosen.relative_to(project))
+    if "--hash=" not in chosen.read_text():
+        raise BuildlabError(
+            f"{relative} has no hashes: compile it with `pip-compile --generate-hashes` "
+            "(lesson 07 installs with --require-hashes)"
+        )
+    guess.set("LOCK", relative, why)
+    source = chosen.with_suffix(".in")
+    project_table = _pyproject(project).get("project")
+    if source.exists():
+        guess.set("LOCK_SOURCE", str(source.relative_to(project)), "the .in file beside it")
+    elif isinstance(project_table, dict) and "dependencies" in project_table:
+        guess.set("LOCK_SOURCE", "pyproject.toml", "[project] dependencies")
+    else:
+        raise BuildlabError(
+            f"cannot tell what {relative} was compiled from (no {source.name} beside it, no "
+            "[project] dependencies in pyproject.toml)"
+        )
+    return relative
+
+
+def _python(project: Path, chosen: Tool, default: str) -> tuple[str, str]:
+    return chosen.python_version(project) or (
+        default,
+        "the lesson's: no .python-version, no Pipfile python_version",
+    )
+
+
+def _modules(root: Path) -> Iterator[tuple[str, Path]]:
+    """(dotted module name, file) for every Python file under root, outside tests and venvs."""
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root).parts
+        if SKIPPED_DIRS.intersection(parts) or any(p.startswith(".") for p in parts):
+            continue
+        names = list(parts[:-1]) + ([] if path.stem == "__init__" else [path.stem])
+        if names:
+            yield ".".join(names), path
+
+
+def _app_object(root: Path) -> list[str]:
+    """module:object for every module-level `app = ...`; a package re-exporting its app
+    (`from .app import app` in __init__.py) names the package instead of the inner module."""
+    found: list[str] = []
+    for module, path in _modules(root):
+        text = path.read_text(errors="replace")
+        match = APP_LINE.search(text) or (
+            REEXPORT.search(text) if path.name == "__init__.py" else None
+        )
+        if match:
+            found.append(f"{module}:{match.group(1)}")
+    packages = {entry.split(":")[0] for entry in found}
+    return [
+        entry for entry in found if not any(entry.startswith(f"{package}.") for package in packages)
+    ]
+
+
+def detect(
+    manifest: Manifest,
+    project: Path,
+    *,
+    tool: str | None = None,
+    app: str | None = None,
+    server: str | None = None,
+    port: int | None = None,
+    health: str | None = None,
+    python: str | None = None,
+    lock: str | None = None,
+) -> Guess:
+    if not project.is_dir():
+        raise UsageError(f"{project} is not a project folder")
+    chosen, why = detect_tool(project, tool)
+    guess = Guess(chosen.name)
+    guess.how.append(f"tool {chosen.name}  ({why})")
+    block = topblock.values(lesson_dockerfile(manifest, chosen.name).read_text())
+    if "LOCK" in block:  # the block names the lock: the tool has several (pip-tools)
+        lock_file = _chosen_lock(project, chosen, guess, lock)
+    elif lock is not None:
+        raise UsageError(f"--lock is for pip-tools: a {chosen.name} project has one lock")
+    else:
+        lock_file = chosen.lock_file
+    locked = locked_names(project, chosen, lock_file)
+
+    default_python = block["PYTHON_VERSION"]
+    if python is not None:
+        guess.set("PYTHON_VERSION", python, "--python")
+    else:
+        version, why = _python(project, chosen, default_python)
+        guess.set("PYTHON_VERSION", version, why)
+
+    source = project / "src"
+    if source.is_dir() and any(source.glob("*/__init__.py")):
+        guess.set("SOURCE_ROOT", "src", "a package under src/")
+    else:
+        guess.set("SOURCE_ROOT", ".", "no package under src/")
+    root = project / guess.values["SOURCE_ROOT"]
+
+    if server is not None:
+        guess.set("SERVER", server, "--server")
+    elif "uvicorn" in locked and (ASGI_FRAMEWORKS & locked or "gunicorn" not in locked):
+        guess.set("SERVER", UVICORN_SERVER, f"uvicorn in {lock_file}")
+    elif "gunicorn" in locked:
+        guess.set("SERVER", block["SERVER"], f"gunicorn in {lock_file}")
+    else:
+        raise BuildlabError(
+            f"no server in {lock_file} (gunicorn for WSGI, uvicorn for ASGI): add one to the "
+            "project's dependencies and lock again, or pass --server"
+        )
+
+    if app is not None:
+        guess.set("APP", app, "--app")
+    else:
+        apps = _app_object(root)
+        if len(apps) != 1:
+            seen = f" (found {', '.join(apps)})" if apps else ""
+            raise UsageError(
+                f"cannot tell the app object{seen}: pass --app module:object, e.g. --app "
+                "mypackage.main:app"
+            )
+        guess.set("APP", apps[0], "a module-level `app =`")
+
+    guess.set("PORT", str(port or block["PORT"]), "--port" if port else "the lesson's")
+    if health is not None:
+        guess.set("HEALTH_PATH", health, "--health")
+    else:
+        routes = sorted(
+            {
+                m.group(1)
+                for _, path in _modules(root)
+                for m in HEALTH_ROUTE.finditer(path.read_text(errors="replace"))
+            },
+            key=lambda route: (route != "/health", route),
+        )
+        if routes:
+            guess.set("HEALTH_PATH", routes[0], "a route in the code")
+        else:
+            guess.set("HEALTH_PATH", "/", "no health route found: pass --health")
+    return guess
+
+
+def lesson_dockerfile(manifest: Manifest, tool: str) -> Path:
+    return manifest.production_lesson.directory / tool / "Dockerfile"

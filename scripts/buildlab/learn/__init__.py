@@ -1,0 +1,1 @@
+"""The learner's side of the course: exercises, checking one's own Dockerfile, progress."""
