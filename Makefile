@@ -1,6 +1,6 @@
 # Thin on purpose: every target runs one script or one buildlab command. Logic lives in
 # scripts/cli (a small typed package); scripts/bootstrap creates .venv from pins.toml.
-.PHONY: help demo measure site check test doctor list sync relock check-locks docs lint clean adopt dev
+.PHONY: help demo measure site check test doctor list sync relock check-locks docs lint clean adopt dev exercise check-lesson progress
 
 help:          ## This list (a bare `make` prints it and installs nothing)
 	@grep -E '^[a-z-]+: +##' $(MAKEFILE_LIST) | sed -E 's/: +## /\t/' | expand -t 16
@@ -49,3 +49,12 @@ docs:          ## Regenerate the generated blocks (diffs, claims, results) and t
 
 dev:           ## Lesson 09's development loop for one tool: make dev TOOL=uv (Ctrl-C stops it)
 	scripts/cli dev 09 "$(or $(TOOL),uv)"
+
+exercise:      ## Your turn: make exercises/LESSON/TOOL and print the task: make exercise LESSON=05 TOOL=uv
+	scripts/cli exercise "$(LESSON)" "$(or $(TOOL),uv)"
+
+check-lesson:  ## Check your Dockerfile against a lesson's claims: make check-lesson LESSON=05 TOOL=uv [DIR=...]
+	scripts/cli check "$(LESSON)" "$(or $(TOOL),uv)" $(DIR)
+
+progress:      ## Your exercises, lesson by lesson and tool by tool, from each last check
+	scripts/cli progress

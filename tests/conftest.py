@@ -32,7 +32,7 @@ def pytest_runtest_makereport(
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """What the claim tests measured on their way (requests served, stop times, digests)."""
-    from claims import CONTROL_FAILURES, FACTS
+    from helpers import CONTROL_FAILURES, FACTS
 
     if FACTS:
         terminalreporter.section("figures the claim tests measured")

@@ -6,6 +6,8 @@ Real builds, real containers, real HTTP. Needs an engine (`make doctor`); in CI 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,18 +17,22 @@ from pathlib import Path
 
 import pytest
 
+from buildlab.claims.breaks import BREAKS
+from buildlab.claims.candidate import Candidate
+from buildlab.claims.catalog import run_claim
+from buildlab.claims.verdict import FAILED, Verdict
 from buildlab.course.locks import stale_locks
 from buildlab.course.manifest import load_manifest
-from buildlab.course.model import Claim, LockFolder, Variant
+from buildlab.course.model import Claim, Lesson, LockFolder, Variant
 from buildlab.course.scenarios import scratch_copy
 from buildlab.course.tools import TOOLS
 from buildlab.engine import builds, containers, labels, private_index, registry
 from buildlab.engine.builds import BuildResult
 from buildlab.engine.daemon import engine_answers
-from buildlab.support.errors import BuildFailed, BuildlabError, CommandFailed, ContainerFailed
+from buildlab.learn.exercise import lay_out
+from buildlab.support.errors import BuildFailed, ContainerFailed
 from buildlab.support.pins import load_pins
-from claims import CLAIM_CHECKS, CONTROL_FAILURES, ClaimContext
-from helpers import break_dockerfile, interruptible, labelled
+from helpers import CONTROL_FAILURES, FACTS, break_dockerfile, interruptible, labelled
 
 pytestmark = pytest.mark.docker
 MANIFEST = load_manifest()
@@ -50,52 +56,96 @@ def built(engine: None) -> dict[str, BuildResult]:
     return {}
 
 
+def _fail_with(verdict: Verdict, what: str) -> None:
+    pytest.fail(f"{what}: {verdict.outcome}: {verdict.reason}\n{verdict.detail}", pytrace=False)
+
+
 @pytest.mark.parametrize(("variant", "claim"), CASES, ids=[f"{v.name}:{c}" for v, c in CASES])
 def test_claim(variant: Variant, claim: str, built: dict[str, BuildResult]) -> None:
-    try:
-        CLAIM_CHECKS[claim](ClaimContext(MANIFEST, variant, built))
-    except BuildlabError as exc:  # show the failing build step or the container's logs
-        pytest.fail(f"{exc.message}\n{exc.detail}", pytrace=False)
+    verdict = run_claim(claim, Candidate.of_variant(MANIFEST, variant, built))
+    FACTS.extend(verdict.facts)
+    if not verdict.held:
+        _fail_with(verdict, f"{claim} does not hold for {variant.name}")
 
 
 CONTROLS = [claim for claim in MANIFEST.claims.values() if claim.control is not None]
 
 
-def _check_showing_a_failed_build(claim: str, ctx: ClaimContext) -> None:
-    """Run a claim's check; a build that fails fails the test with its failing step's output
-    (a BuildFailed is not the check failing, and its detail would not be shown)."""
-    try:
-        CLAIM_CHECKS[claim](ctx)
-    except BuildFailed as exc:
-        pytest.fail(f"the control's build failed: {exc.message}\n{exc.detail}", pytrace=False)
+def _broken(claim: Claim, tmp_path: Path, built: dict[str, BuildResult]) -> Candidate:
+    """The control's lesson folder, copied, with its break applied."""
+    assert claim.control is not None
+    lesson = MANIFEST.lesson(claim.control.lesson)
+    shutil.copytree(
+        lesson.directory / claim.control.tool, tmp_path / lesson.id / claim.control.tool
+    )
+    variant = Variant(lesson, claim.control.tool, tmp_path)
+    candidate = Candidate.of_variant(MANIFEST, variant, built)
+    if claim.control.breaks is not None:
+        broken = BREAKS[claim.control.breaks]
+        if broken.edit is not None:
+            broken.edit(variant.directory / "Dockerfile")
+        candidate.options = dict(broken.options)
+        candidate.name = f"control-{claim.id}"
+    return candidate
 
 
 @pytest.mark.parametrize("claim", CONTROLS, ids=[claim.id for claim in CONTROLS])
-def test_claim_check_fails_on_its_negative_control(
+def test_claim_fails_on_its_negative_control_for_its_reason(
     claim: Claim, built: dict[str, BuildResult], tmp_path: Path
 ) -> None:
-    """The same check, where the claim does not hold (lessons.toml `control`): it must fail.
-    This is how we know each claim's test can fail."""
-    import shutil
-
-    from claims import BREAKS
-
+    """The same check, where the claim does not hold (lessons.toml `control`): it must fail,
+    and for the reason the control names. This is how we know each claim's check can fail."""
     assert claim.control is not None
-    lesson = MANIFEST.lesson(claim.control.lesson)
-    variant = Variant(lesson, claim.control.tool)
-    if claim.control.breaks is not None:
-        shutil.copytree(variant.directory, tmp_path / lesson.id / variant.tool)
-        variant = Variant(lesson, variant.tool, tmp_path)
-        BREAKS[claim.control.breaks](variant.directory / "Dockerfile")
-    # The check fails: an assertion, or the container or a command in it failing. A build that
-    # fails (BuildFailed) is not the check failing: it means the control itself is broken.
-    with pytest.raises((AssertionError, ContainerFailed, CommandFailed)) as failure:
-        _check_showing_a_failed_build(claim.id, ClaimContext(MANIFEST, variant, built))
-    CONTROL_FAILURES.append(
-        f"{claim.id} on {variant.name}"
-        + (f" ({claim.control.breaks})" if claim.control.breaks else "")
-        + f": {str(failure.value).splitlines()[0][:120]}"
+    candidate = _broken(claim, tmp_path, built)
+    verdict = run_claim(claim.id, candidate)
+    if verdict.outcome != FAILED:  # held, or the control's own build broke
+        _fail_with(verdict, f"the control of {claim.id} ({candidate.name}) did not fail")
+    assert re.search(claim.control.fails_with, verdict.reason), (
+        f"{claim.id} failed on its control, but not for its reason "
+        f"({claim.control.fails_with!r}): {verdict.reason}"
     )
+    CONTROL_FAILURES.append(f"{claim.id} on {candidate.name}: {verdict.reason[:140]}")
+
+
+EXERCISES = [
+    (lesson, tool)
+    for lesson in MANIFEST.lessons
+    if MANIFEST.previous(lesson) is not None
+    for tool in lesson.tools
+]
+
+
+@pytest.mark.parametrize(
+    ("lesson", "tool"), EXERCISES, ids=[f"{lesson.id}/{tool}" for lesson, tool in EXERCISES]
+)
+def test_exercise_fails_before_it_is_solved(
+    lesson: Lesson, tool: str, built: dict[str, BuildResult], tmp_path: Path
+) -> None:
+    """The exercise's starting point (the previous lesson's Dockerfile on this lesson's
+    context) fails the claims lessons.toml names, each for its reason; solved, it is the
+    lesson's folder, whose claims test_claim proves. Where a tool starts solved, the claims
+    hold already, as lessons.toml says why."""
+    lay_out(MANIFEST, lesson, tool, tmp_path / lesson.id / tool)
+    candidate = Candidate.of_variant(MANIFEST, Variant(lesson, tool, tmp_path), built)
+    candidate.name = f"exercise-{lesson.id}-{tool}"
+    solved = dict(lesson.starts_solved)
+    entries = [u for u in lesson.unsolved if tool in solved or not u.tools or tool in u.tools]
+    assert entries, f"{lesson.id}: no claim its {tool} exercise must fail, and no starts_solved"
+    for entry in entries:
+        verdict = run_claim(entry.claim, candidate)
+        if tool in solved:
+            if not verdict.held:
+                _fail_with(verdict, f"{lesson.id}/{tool} should start solved ({solved[tool]})")
+            continue
+        if verdict.outcome != FAILED:
+            _fail_with(verdict, f"{lesson.id}/{tool}'s exercise did not fail {entry.claim}")
+        assert re.search(entry.fails_with, verdict.reason), (
+            f"{lesson.id}/{tool}'s exercise failed {entry.claim}, but not for its reason "
+            f"({entry.fails_with!r}): {verdict.reason}"
+        )
+        CONTROL_FAILURES.append(
+            f"{entry.claim} on exercise {lesson.id}/{tool}: {verdict.reason[:100]}"
+        )
 
 
 @pytest.mark.parametrize("key", sorted(load_pins().images))
@@ -198,7 +248,6 @@ def test_building_without_the_secret_fails_clearly_and_leaves_nothing(engine: No
 
 def test_a_port_that_never_opens_fails_with_the_container_logs(engine: None) -> None:
     from buildlab.course.probe import running
-    from buildlab.support.errors import ContainerFailed
 
     variant = MANIFEST.all_variants()[-1]
     app = MANIFEST.apps[variant.lesson.app]

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-import limits
 from buildlab.bench import figures, store, tables
 from buildlab.bench.campaign import measure
 from buildlab.bench.charts import CHARTS, drawn_from, fingerprint
 from buildlab.bench.subjects import Subject
+from buildlab.claims import limits
 from buildlab.course.manifest import load_manifest
 from buildlab.course.model import Variant
 from buildlab.engine import labels

@@ -13,17 +13,18 @@ from pathlib import Path
 
 import pytest
 
+from buildlab.adopt.options import ProjectOptions
+from buildlab.claims.catalog import CLAIMS
 from buildlab.course import sync
 from buildlab.course.lint import hadolint
 from buildlab.course.locks import stale_locks
 from buildlab.course.manifest import load_manifest
 from buildlab.course.model import LockFolder, Manifest, Variant
-from buildlab.course.scenarios import scratch_dir
 from buildlab.course.tools import TOOLS
 from buildlab.support.errors import UsageError
 from buildlab.support.paths import LESSONS_DIR, ROOT
 from buildlab.support.pins import load_pins
-from claims import CLAIM_CHECKS
+from buildlab.support.scratch import scratch_dir
 from helpers import run_cli
 
 MANIFEST = load_manifest()
@@ -104,25 +105,81 @@ def test_peer_folders_match_the_manifest(manifest: Manifest) -> None:
 
 
 def test_every_claim_has_a_test_and_every_test_a_claim(manifest: Manifest) -> None:
-    assert set(manifest.claims) == set(CLAIM_CHECKS)
+    assert set(manifest.claims) == set(CLAIMS)
 
 
 def test_every_claim_has_a_negative_control_or_says_why_it_holds_earlier(
     manifest: Manifest,
 ) -> None:
-    from claims import BREAKS
+    """A control (a lesson with one thing broken, or one that does not make the claim), an
+    exercise that must fail it, or the reason it rightly holds earlier."""
+    from buildlab.claims.breaks import BREAKS
 
+    in_exercises = {entry.claim for lesson in manifest.lessons for entry in lesson.unsolved}
     for claim in manifest.claims.values():
-        assert claim.control or claim.holds_earlier, f"{claim.id}: no control, no reason"
+        assert claim.control or claim.id in in_exercises or claim.holds_earlier, (
+            f"{claim.id}: no control, no exercise fails it, and no reason it holds earlier"
+        )
+        assert claim.hint, f"{claim.id}: no hint for a learner"
+        assert len(re.findall(r"[.!?](\s|$)", claim.hint)) <= 2, f"{claim.id}: hint too long"
         if claim.control is None:
             continue
         lesson = manifest.lesson(claim.control.lesson)
         assert claim.control.tool in lesson.tools, claim.id
         assert claim.control.breaks in (None, *BREAKS), claim.id
+        re.compile(claim.control.fails_with)
         makers = [each for each in manifest.lessons if claim.id in each.claims]
         assert makers, f"{claim.id}: no lesson makes it"
         if claim.control.breaks is None:  # a control lesson that does not make the claim
             assert lesson not in makers, f"{claim.id}: {lesson.id} makes the claim it controls"
+
+
+def test_every_exercise_has_a_task_and_fails_before_it_is_solved(manifest: Manifest) -> None:
+    """Each lesson but the first names, for every tool, a claim its exercise must fail (a
+    claim of this lesson, with a reason pattern), or says why that tool starts solved; and the
+    task is at most five steps."""
+    for lesson in manifest.lessons:
+        assert lesson.goal, f"{lesson.id}: no goal"
+        assert 1 <= len(lesson.task) <= 5, f"{lesson.id}: {len(lesson.task)} task steps"
+        if manifest.previous(lesson) is None:
+            continue
+        solved = dict(lesson.starts_solved)
+        assert set(solved) <= set(lesson.tools), lesson.id
+        for entry in lesson.unsolved:
+            assert entry.claim in lesson.claims, f"{lesson.id}: {entry.claim} is not its claim"
+            assert set(entry.tools) <= set(lesson.tools), lesson.id
+            re.compile(entry.fails_with)
+        for tool in lesson.tools:
+            failing = [u for u in lesson.unsolved if not u.tools or tool in u.tools]
+            assert failing or tool in solved, f"{lesson.id}/{tool}: the exercise starts solved"
+            assert not (failing and tool in solved), f"{lesson.id}/{tool}: both"
+
+
+def test_a_solved_exercise_is_the_lesson_folder(tmp_path: Path, manifest: Manifest) -> None:
+    """The exercise is the lesson's context with the learner's files from the previous lesson:
+    with the lesson's own learner files put back, it is the lesson folder, file for file."""
+    from buildlab.learn.exercise import LEARNER_FILES, lay_out, overlay
+
+    for variant in manifest.all_variants():
+        folder = tmp_path / variant.lesson.id / variant.tool
+        lay_out(manifest, variant.lesson, variant.tool, folder)
+        overlay(folder, variant.directory)
+        ours = {
+            p.relative_to(variant.directory)
+            for p in variant.directory.rglob("*")
+            if p.is_file() and "__pycache__" not in p.parts
+        }
+        theirs = {p.relative_to(folder) for p in folder.rglob("*") if p.is_file()}
+        assert ours == theirs, variant.name
+        for path in ours:
+            assert (folder / path).read_bytes() == (variant.directory / path).read_bytes()
+        previous = manifest.previous(variant.lesson)
+        start = tmp_path / "start" / variant.name
+        lay_out(manifest, variant.lesson, variant.tool, start)
+        if previous is not None:
+            for name in LEARNER_FILES:
+                mine = previous.directory / variant.tool / name
+                assert (start / name).is_file() == mine.is_file(), f"{variant.name}: {name}"
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=IDS)
@@ -195,7 +252,9 @@ def test_private_package_is_tied_to_the_private_index_without_credentials(
 def test_private_index_lesson_is_its_base_lesson_plus_the_secret_mount(variant: Variant) -> None:
     """Lesson 10 is lesson 08's Dockerfile with one mount added to the install step (and its
     app's name): every claim of lesson 08 that is about the image holds for it unchanged."""
-    base = MANIFEST.previous(variant.lesson).directory / variant.tool
+    previous = MANIFEST.previous(variant.lesson)
+    assert previous is not None
+    base = previous.directory / variant.tool
     old = (base / "Dockerfile").read_text().splitlines()
     new = (variant.directory / "Dockerfile").read_text().splitlines()
     changed = list(difflib.ndiff(old, new))
@@ -205,7 +264,7 @@ def test_private_index_lesson_is_its_base_lesson_plus_the_secret_mount(variant: 
         return [line for line in lines if not line.lstrip().startswith("#")]
 
     app = dict(MANIFEST.apps[variant.lesson.app].top_block)["APP"]
-    base_app = dict(MANIFEST.apps[MANIFEST.previous(variant.lesson).app].top_block)["APP"]
+    base_app = dict(MANIFEST.apps[previous.app].top_block)["APP"]
     assert code("- ") == [f"ARG APP={base_app}"]
     assert code("+ ") == [
         f"ARG APP={app}",
@@ -364,7 +423,7 @@ def test_dev_stage_lesson_is_the_previous_production_image_plus_a_dev_stage(
 
 def test_added_dependency_manifests_are_the_apps_plus_one_dependency(manifest: Manifest) -> None:
     for variant in [v for v in VARIANTS if v.lesson.added_dependency]:
-        folder = manifest.added_dependency_dir(variant)
+        folder = manifest.added_dependency_dir(variant.lesson, variant.tool)
         with scratch_dir(manifest.apps[variant.lesson.app].manifests_dir(variant.tool)) as want:
             TOOLS[variant.tool].add_dependency(want, variant.lesson.added_dependency)
             for name in TOOLS[variant.tool].manifest_files:
@@ -779,7 +838,7 @@ def test_adopt_guesses_every_value_of_a_shapes_top_block(name: str, tmp_path: Pa
         (project / "Dockerfile").unlink()
         (project / ".dockerignore").unlink()
         port = int(block["PORT"]) if "PORT" in block else None
-        guess = detect(MANIFEST, project, port=port)
+        guess = detect(MANIFEST, project, ProjectOptions(port=port))
         write(MANIFEST, project, guess, force=False)
         written = {n: (project / n).read_text() for n in ("Dockerfile", ".dockerignore")}
     assert guess.tool == shape.tool
@@ -817,12 +876,14 @@ def test_adopt_reads_the_python_version_and_every_flag_overrides_its_guess(
     guess = detect(
         MANIFEST,
         project,
-        tool="pip-tools",
-        python="3.11",
-        app="service.wsgi:application",
-        server="gunicorn --workers 3",
-        port=9000,
-        health="/ready",
+        ProjectOptions(
+            tool="pip-tools",
+            python="3.11",
+            app="service.wsgi:application",
+            server="gunicorn --workers 3",
+            port=9000,
+            health="/ready",
+        ),
     )
     assert guess.tool == "pip-tools"
     assert {

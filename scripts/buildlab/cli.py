@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from buildlab.adopt.options import add_project_arguments
 from buildlab.course.manifest import load_manifest
 from buildlab.support.errors import BuildlabError, UsageError
 from buildlab.support.paths import ROOT, STATE_DIR
@@ -129,22 +130,36 @@ def _parser() -> argparse.ArgumentParser:
         "then build, run and measure it",
     )
     p.add_argument("project", type=Path, help="the project's folder (where its lock file is)")
-    p.add_argument("--tool", help="pip-tools, pipenv, poetry or uv (when it has several locks)")
-    p.add_argument("--app", help="the app object, module:object (e.g. mypackage.main:app)")
-    p.add_argument(
-        "--server", help='the server command (e.g. "uvicorn --timeout-graceful-shutdown 8")'
-    )
-    p.add_argument("--port", type=int, help="the port the server listens on (default 8000)")
-    p.add_argument("--health", help="a path that answers 200 when the app is up")
-    p.add_argument("--python", help="the Python version of both stages (e.g. 3.13)")
-    p.add_argument(
-        "--lock", help="pip-tools: the lock the image installs (e.g. requirements/prod.txt)"
-    )
+    add_project_arguments(p)
     p.add_argument(
         "--force", action="store_true", help="replace an existing Dockerfile and .dockerignore"
     )
     p.add_argument("--no-build", action="store_true", help="only write the files")
     p.set_defaults(func=_adopt)
+
+    p = sub.add_parser(
+        "exercise",
+        help="your turn: a lesson's exercise folder (exercises/LESSON/TOOL), starting from the "
+        "previous lesson's Dockerfile, and the task",
+    )
+    p.add_argument("lesson")
+    p.add_argument("tool")
+    p.add_argument("--path", type=Path, help="make it here instead of exercises/LESSON/TOOL")
+    p.add_argument("--force", action="store_true", help="start again: replace your work")
+    p.set_defaults(func=_exercise)
+
+    p = sub.add_parser(
+        "check",
+        help="run a lesson's claims on your Dockerfile: check LESSON TOOL [PATH], or "
+        "check --lesson 07 PROJECT for a project's own",
+    )
+    p.add_argument("where", nargs="*", metavar="LESSON TOOL [PATH] | PROJECT")
+    p.add_argument("--lesson", help="check a project's own Dockerfile against this lesson (07)")
+    add_project_arguments(p)
+    p.set_defaults(func=_check)
+
+    p = sub.add_parser("progress", help="your exercises: lessons x tools, from each last check")
+    p.set_defaults(func=_progress)
 
     p = sub.add_parser("measure", help="the build-behaviour benchmark: results JSON, table, charts")
     p.add_argument(
@@ -214,9 +229,8 @@ def _build(args: argparse.Namespace) -> None:
         extra += ["--no-cache-filter", "builder"]
     try:
         result = builds.build(variant.directory, labels.image_tag(variant.name), extra_args=extra)
-        size = images.compressed_size(result.tag) / 1e6
         print(
-            f"{variant.name}: built in {result.seconds:.1f} s, {size:.0f} MB, "
+            f"{variant.name}: built in {result.seconds:.1f} s, {images.size_text(result.tag)}, "
             f"{result.cached_count}/{len(result.build_steps)} steps cached"
         )
         if args.keep:
@@ -379,21 +393,50 @@ def _clean(_: argparse.Namespace) -> None:
 
 
 def _adopt(args: argparse.Namespace) -> None:
+    from buildlab.adopt.options import project_options
     from buildlab.adopt.prove import adopt
 
     adopt(
         load_manifest(),
         args.project,
+        project_options(args),
         force=args.force,
         build=not args.no_build,
-        tool=args.tool,
-        app=args.app,
-        server=args.server,
-        port=args.port,
-        health=args.health,
-        python=args.python,
-        lock=args.lock,
     )
+
+
+def _exercise(args: argparse.Namespace) -> None:
+    from buildlab.learn.exercise import make_exercise
+
+    manifest = load_manifest()
+    variant = manifest.variant(args.lesson, args.tool)
+    make_exercise(manifest, variant.lesson, variant.tool, dest=args.path, force=args.force)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from buildlab.adopt.options import ProjectOptions, project_options
+    from buildlab.learn.check import check_exercise, check_project
+
+    manifest = load_manifest()
+    if args.lesson is not None:
+        if len(args.where) != 1:
+            raise UsageError("check --lesson LESSON takes one PROJECT folder")
+        lesson = manifest.lesson(args.lesson)
+        ok = check_project(manifest, lesson, Path(args.where[0]), project_options(args))
+        return 0 if ok else 1
+    if project_options(args) != ProjectOptions():
+        raise UsageError("--tool, --app, --port and the other project flags go with --lesson")
+    if len(args.where) not in (2, 3):
+        raise UsageError("check takes LESSON TOOL [PATH], or --lesson 07 PROJECT")
+    variant = manifest.variant(args.where[0], args.where[1])
+    path = Path(args.where[2]) if len(args.where) == 3 else None
+    return 0 if check_exercise(manifest, variant.lesson, variant.tool, path) else 1
+
+
+def _progress(_: argparse.Namespace) -> None:
+    from buildlab.learn.progress import progress_table
+
+    print(progress_table(load_manifest()))
 
 
 def _measure(args: argparse.Namespace) -> None:

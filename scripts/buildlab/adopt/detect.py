@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from buildlab.adopt.options import ProjectOptions
 from buildlab.course import topblock
 from buildlab.course.model import Manifest
 from buildlab.course.tools import TOOLS, Tool, tool
@@ -157,18 +158,11 @@ def _app_object(root: Path) -> list[str]:
     ]
 
 
-def detect(
-    manifest: Manifest,
-    project: Path,
-    *,
-    tool: str | None = None,
-    app: str | None = None,
-    server: str | None = None,
-    port: int | None = None,
-    health: str | None = None,
-    python: str | None = None,
-    lock: str | None = None,
-) -> Guess:
+def detect(manifest: Manifest, project: Path, options: ProjectOptions | None = None) -> Guess:
+    """The top block's values for a project: guessed, or as the options say."""
+    given = options or ProjectOptions()
+    tool, app, server, port = given.tool, given.app, given.server, given.port
+    health, python, lock = given.health, given.python, given.lock
     if not project.is_dir():
         raise UsageError(f"{project} is not a project folder")
     chosen, why = detect_tool(project, tool)
@@ -242,3 +236,13 @@ def detect(
 
 def lesson_dockerfile(manifest: Manifest, tool: str) -> Path:
     return manifest.production_lesson.directory / tool / "Dockerfile"
+
+
+def code_file(project: Path, guess: Guess) -> Path:
+    """The file of the module that holds the app object (what a code change edits)."""
+    module = guess.values["APP"].split(":")[0].replace(".", "/")
+    root = project / guess.values.get("SOURCE_ROOT", ".")
+    for candidate in (root / f"{module}.py", root / module / "__init__.py"):
+        if candidate.exists():
+            return candidate
+    raise BuildlabError(f"cannot find the module of {guess.values['APP']} under {root}")

@@ -15,13 +15,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from buildlab.adopt.detect import Guess, detect, lesson_dockerfile
+from buildlab.adopt.detect import Guess, code_file, detect, lesson_dockerfile
+from buildlab.adopt.options import ProjectOptions
+from buildlab.claims.candidate import Candidate, final_workdir
+from buildlab.claims.catalog import run_claim
 from buildlab.course import topblock
-from buildlab.course.model import Manifest
-from buildlab.course.probe import ANY_UID, HARDENED
-from buildlab.engine import builds, containers, labels, registry
+from buildlab.course.model import App, Manifest, Probe
+from buildlab.engine import builds, labels, registry
 from buildlab.engine.images import uncompressed_size
-from buildlab.support.errors import BuildFailed, BuildlabError, ContainerFailed, UsageError
+from buildlab.support.errors import BuildFailed, ContainerFailed, UsageError
 
 
 def write(manifest: Manifest, project: Path, guess: Guess, *, force: bool) -> list[Path]:
@@ -70,23 +72,57 @@ def _copy(project: Path, dockerfile: str | None) -> Iterator[Path]:
         yield work
 
 
-def _code_file(project: Path, guess: Guess) -> Path:
-    module = guess.values["APP"].split(":")[0].replace(".", "/")
-    root = project / guess.values.get("SOURCE_ROOT", ".")
-    for candidate in (root / f"{module}.py", root / module / "__init__.py"):
-        if candidate.exists():
-            return candidate
-    raise BuildlabError(f"cannot find the module of {guess.values['APP']} under {root}")
+# How adopt shows an image serves: the claims that say so, run on the project.
+SERVING_CLAIMS = {
+    "read-only, no capabilities": "serves-hardened",
+    "as UID 123456:0, read-only": "serves-as-any-uid",
+}
+
+
+def project_candidate(manifest: Manifest, context: Path, guess: Guess, name: str) -> Candidate:
+    """A project's folder as a claims candidate: lesson 07's claims, the app as adopt found it
+    (its health path is the request it must answer, with any body), the code where the
+    Dockerfile's last WORKDIR puts it."""
+    module = code_file(context, guess)
+    relative = module.relative_to(context)
+    app = App(
+        name=context.name,
+        title=f"{context.name} (a project)",
+        package=str(relative.parent)
+        if module.name == "__init__.py"
+        else str(relative.with_suffix("")),
+        port=int(guess.values["PORT"]),
+        health_path=guess.values["HEALTH_PATH"],
+        probe=Probe("GET", guess.values["HEALTH_PATH"], None),
+        code_file=str(relative),
+        production_cmd=(),
+    )
+    dockerfile = context / "Dockerfile"
+    workdir = final_workdir(dockerfile.read_text()) if dockerfile.is_file() else "/"
+    return Candidate(
+        manifest,
+        manifest.production_lesson,
+        guess.tool,
+        app,
+        context,
+        name,
+        project=True,
+        workdir=workdir,
+    )
 
 
 def prove(
-    project: Path, guess: Guess, dockerfile: str | None, *, strict: bool, say: Callable[[str], None]
+    manifest: Manifest,
+    project: Path,
+    guess: Guess,
+    dockerfile: str | None,
+    *,
+    strict: bool,
+    say: Callable[[str], None],
 ) -> Figures:
     """Build, serve, change code, rebuild (and push, when the local registry answers).
     strict: any failure is an error (our Dockerfile); otherwise it is reported (theirs)."""
     figures = Figures()
-    port = int(guess.values["PORT"])
-    health = guess.values["HEALTH_PATH"]
     name = "adopted" if strict else "before"
     tag = labels.image_tag(f"adopt-{name}")
     with _copy(project, dockerfile) as work:
@@ -104,30 +140,23 @@ def prove(
             return figures
         figures.cold_s = cold.seconds
         figures.size_mb = uncompressed_size(tag) / 1e6
-        for label, args in (
-            ("read-only, no capabilities", HARDENED),
-            ("as UID 123456:0, read-only", ANY_UID),
-        ):
-            container = containers.start(tag, port, extra_args=args)
-            try:
-                containers.wait_until_serving(container, health, timeout=60)
-                figures.serves[label] = "yes"
-            except ContainerFailed as exc:
-                if strict:
-                    raise ContainerFailed(
-                        f"the image of the Dockerfile written to {project} does not serve "
-                        f"{health} on port {port}, run {label}: {exc.message} (its log is "
-                        "below; fix the top block, then run adopt again with --force)",
-                        detail=exc.detail,
-                    ) from exc
-                figures.serves[label] = f"no ({exc.message})"
-            finally:
-                container.remove()
+        candidate = project_candidate(manifest, work, guess, f"adopt-{name}")
+        candidate.built_images[str(work)] = cold
+        for label, claim in SERVING_CLAIMS.items():
+            verdict = run_claim(claim, candidate)
+            figures.serves[label] = "yes" if verdict.held else f"no ({verdict.reason})"
+            if strict and not verdict.held:
+                raise ContainerFailed(
+                    f"the image of the Dockerfile written to {project} does not keep "
+                    f"{claim}: {verdict.reason} (its log is below; fix the top block, then "
+                    "run adopt again with --force)",
+                    detail=verdict.detail,
+                )
         repository = None
         if registry.answers():
             repository = registry.Repository(registry.unique_name(f"buildlab/adopt/{name}"))
             repository.push(tag)
-        with _code_file(work, guess).open("a") as handle:
+        with code_file(work, guess).open("a") as handle:
             handle.write(f"\n\ndef adopt_marker() -> str:\n    return {secrets.token_hex(4)!r}\n")
         after = builds.build(work, tag)
         figures.code_change_s = after.seconds
@@ -158,30 +187,14 @@ def report(new: Figures, old: Figures | None) -> str:
 def adopt(
     manifest: Manifest,
     project: Path,
+    options: ProjectOptions,
     *,
     force: bool,
     build: bool,
     say: Callable[[str], None] = print,
-    tool: str | None = None,
-    app: str | None = None,
-    server: str | None = None,
-    port: int | None = None,
-    health: str | None = None,
-    python: str | None = None,
-    lock: str | None = None,
 ) -> None:
     project = project.resolve() if project.exists() else project
-    guess = detect(
-        manifest,
-        project,
-        tool=tool,
-        app=app,
-        server=server,
-        port=port,
-        health=health,
-        python=python,
-        lock=lock,
-    )
+    guess = detect(manifest, project, options)
     say(f"adopt: {project} is a {guess.tool} project:")
     for line in guess.how:
         say(f"  {line}")
@@ -194,8 +207,10 @@ def adopt(
 
     require_engine()
     try:
-        new = prove(project, guess, None, strict=True, say=say)
-        before = prove(project, guess, old, strict=False, say=say) if old is not None else None
+        new = prove(manifest, project, guess, None, strict=True, say=say)
+        before = (
+            prove(manifest, project, guess, old, strict=False, say=say) if old is not None else None
+        )
     finally:
         labels.cleanup()
     say("")

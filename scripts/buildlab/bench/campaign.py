@@ -118,7 +118,9 @@ def prepared(subject: Subject) -> Iterator[Path]:
         if subject.variation is not None:
             add_after_code(context, subject.variation.add_after_code)
         if subject.app != subject.own_app:
-            use_other_app(context, subject.variant, subject.own_app, subject.app)
+            use_other_app(
+                context, subject.variant.lesson, subject.tool, subject.own_app, subject.app
+            )
         yield context
 
 

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from buildlab.course.model import LockFolder
-from buildlab.course.scenarios import scratch_dir
 from buildlab.course.tools import TOOLS
 from buildlab.engine import private_index
 from buildlab.engine.containers import run_container
@@ -26,6 +25,7 @@ from buildlab.engine.daemon import require_engine
 from buildlab.support.errors import BuildlabError, ContainerFailed
 from buildlab.support.pins import load_pins
 from buildlab.support.proc import tail
+from buildlab.support.scratch import scratch_dir
 
 # Env for tools run in the image: pip-compile's header says how to regenerate; quiet pipenv.
 TOOL_ENV = {"CUSTOM_COMPILE_COMMAND": "buildlab relock", "PIPENV_VERBOSITY": "-1"}

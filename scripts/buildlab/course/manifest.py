@@ -26,6 +26,7 @@ from buildlab.course.model import (
     Probe,
     Shape,
     TargetSpec,
+    Unsolved,
     Variation,
 )
 from buildlab.support.errors import BuildlabError
@@ -56,13 +57,14 @@ TOP = Keys.of(
 )
 APP = Keys.of("title package port health_path probe code_file production_cmd", "top_block")
 PROBE = Keys.of("method path expect", "body")
-CLAIM = Keys.of("says", "control holds_earlier")
-CONTROL = Keys.of("lesson tool", "break")
+CLAIM = Keys.of("says hint", "control holds_earlier")
+CONTROL = Keys.of("lesson tool fails_with", "break")
+UNSOLVED = Keys.of("claim fails_with", "tools")
 SHAPE = Keys.of("says tool app", "top_block lock_command lock_files")
 LESSON = Keys.of(
-    "id title app base claims",
-    "tools locks builder production test_apps test_shapes measure_apps dev_stage "
-    "added_dependency private_index builds_on",
+    "id title goal app base claims task",
+    "unsolved starts_solved tools locks builder production test_apps test_shapes measure_apps "
+    "dev_stage added_dependency private_index builds_on",
 )
 PEER = Keys.of("title source tool")
 VARIATION = Keys.of("lesson tools add_after_code", "shown_in")
@@ -109,9 +111,18 @@ def _claim(cid: str, spec: Any) -> Claim:
     control = None
     if "control" in spec:
         found = checked(spec["control"], CONTROL, f"[claims.{cid}] control")
-        control = Control(lesson=found["lesson"], tool=found["tool"], breaks=found.get("break"))
+        control = Control(
+            lesson=found["lesson"],
+            tool=found["tool"],
+            fails_with=found["fails_with"],
+            breaks=found.get("break"),
+        )
     return Claim(
-        id=cid, says=spec["says"], control=control, holds_earlier=spec.get("holds_earlier")
+        id=cid,
+        says=spec["says"],
+        control=control,
+        holds_earlier=spec.get("holds_earlier"),
+        hint=" ".join(spec["hint"].split()),
     )
 
 
@@ -122,9 +133,21 @@ def _lesson(spec: Any, tools: tuple[str, ...], number: int) -> Lesson:
     style = spec.get("locks", "pinned")
     if style not in LOCK_STYLES:
         raise ManifestError(f"lessons.toml: {where} locks = {style!r}; styles: {LOCK_STYLES}")
+    unsolved = tuple(
+        Unsolved(
+            claim=each["claim"],
+            fails_with=each["fails_with"],
+            tools=tuple(each.get("tools", ())),
+        )
+        for each in (checked(u, UNSOLVED, f"{where} unsolved") for u in spec.get("unsolved", []))
+    )
     return Lesson(
         id=spec["id"],
         title=spec["title"],
+        goal=" ".join(spec["goal"].split()),
+        task=tuple(spec["task"]),
+        unsolved=unsolved,
+        starts_solved=tuple(spec.get("starts_solved", {}).items()),
         app=spec["app"],
         base=spec["base"],
         tools=tuple(spec.get("tools", tools)),

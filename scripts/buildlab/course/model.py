@@ -74,11 +74,13 @@ class Shape:
 
 @dataclass(frozen=True)
 class Control:
-    """Where a claim's check must fail: a lesson in one tool, optionally with one thing broken
-    (`breaks`: a name from the claim tests' BREAKS)."""
+    """Where a claim's check must fail, and why: a lesson in one tool, optionally with one thing
+    broken (`breaks`: a name from buildlab.claims.breaks), failing with a reason that matches
+    `fails_with` (a regular expression): failing for another reason does not count."""
 
     lesson: str
     tool: str
+    fails_with: str
     breaks: str | None = None
 
 
@@ -88,6 +90,18 @@ class Claim:
     says: str
     control: Control | None = None  # the negative control: the check must fail there
     holds_earlier: str | None = None  # why the claim is rightly true before its lesson
+    # For a learner whose Dockerfile fails it: the idea to look at, not the answer.
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Unsolved:
+    """A claim the exercise's starting point (the previous lesson's Dockerfile on this lesson's
+    context) must fail, with a reason matching `fails_with`, in `tools` (empty: every tool)."""
+
+    claim: str
+    fails_with: str
+    tools: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,12 @@ class Lesson:
     base: str
     tools: tuple[str, ...]
     claims: tuple[str, ...]
+    goal: str = ""  # one sentence: what the lesson makes true
+    task: tuple[str, ...] = ()  # "Your turn": the exercise, at most five steps
+    unsolved: tuple[Unsolved, ...] = ()
+    # Tools in which the exercise starts solved: the previous lesson's Dockerfile already keeps
+    # this lesson's claims (tool -> why), a fact a test keeps true.
+    starts_solved: tuple[tuple[str, str], ...] = ()
     hashed_locks: bool = False  # pip-compile --generate-hashes from this lesson on
     builder: str | None = None  # image key of the builder stage (multi-stage lessons)
     production: bool = False  # it has the "Your project" block (the app's top_block)
@@ -244,11 +264,13 @@ class Manifest:
             raise UsageError(f"unknown tool {tool!r}; valid tools: {', '.join(self.tools)}")
         return tool
 
-    def previous(self, lesson: Lesson) -> Lesson:
-        """The lesson this one changes: its `builds_on`, or the one before it."""
+    def previous(self, lesson: Lesson) -> Lesson | None:
+        """The lesson this one changes: its `builds_on`, or the one before it (None for the
+        first lesson). The one meaning of "the previous lesson" everywhere."""
         if lesson.builds_on:
             return self.lesson(lesson.builds_on)
-        return self.lessons[self.lessons.index(lesson) - 1]
+        index = self.lessons.index(lesson)
+        return self.lessons[index - 1] if index > 0 else None
 
     def variant(self, lesson_name: str, tool: str) -> Variant:
         lesson = self.lesson(lesson_name)
@@ -277,17 +299,17 @@ class Manifest:
         against and `buildlab adopt` writes into a project."""
         return next(lesson for lesson in self.lessons if lesson.production)
 
-    def added_dependency_dir(self, variant: Variant) -> Path:
+    def added_dependency_dir(self, lesson: Lesson, tool: str) -> Path:
         """The app's manifest with the lesson's added dependency, and its lock, for a tool."""
-        return self.apps[variant.lesson.app].source_dir / "added-dependency" / variant.tool
+        return self.apps[lesson.app].source_dir / "added-dependency" / tool
 
     def test_apps(self, lesson: Lesson) -> list[App]:
         return [self.apps[name] for name in lesson.test_apps]
 
-    def test_shapes(self, variant: Variant) -> list[Shape]:
-        """The project shapes a variant's claim tests build: its lesson's, in its tool."""
-        chosen = (self.shapes[name] for name in variant.lesson.test_shapes)
-        return [shape for shape in chosen if shape.tool == variant.tool]
+    def test_shapes(self, lesson: Lesson, tool: str) -> list[Shape]:
+        """The project shapes a lesson's claims build in one tool."""
+        chosen = (self.shapes[name] for name in lesson.test_shapes)
+        return [shape for shape in chosen if shape.tool == tool]
 
     def lock_folders(self, variants: list[Variant]) -> list[LockFolder]:
         """Each variant's lock, plus the locks of the other apps its lesson builds (tests or
@@ -314,7 +336,9 @@ class Manifest:
         folders = [folder(v, v.name, v.directory) for v in variants]
         folders += [
             folder(
-                v, f"apps/{v.lesson.app}/added-dependency/{v.tool}", self.added_dependency_dir(v)
+                v,
+                f"apps/{v.lesson.app}/added-dependency/{v.tool}",
+                self.added_dependency_dir(v.lesson, v.tool),
             )
             for v in variants
             if v.lesson.added_dependency
@@ -336,7 +360,7 @@ class Manifest:
                         label, v.tool, app.manifests_dir(v.tool), v.lesson.base, style, subdir
                     )
                 )
-            for shape in self.test_shapes(v):
+            for shape in self.test_shapes(v.lesson, v.tool):
                 if (shape.name, v.tool, True) in seen:
                     continue
                 seen.add((shape.name, v.tool, True))

@@ -7,27 +7,15 @@ import json
 import re
 import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from buildlab.course import topblock
-from buildlab.course.model import App, Manifest, Peer, Shape, Variant
+from buildlab.course.model import App, Lesson, Manifest, Peer, Shape, Variant
 from buildlab.course.tools import TOOLS
-from buildlab.engine import buildlog, builds
 from buildlab.support.errors import BuildlabError
-
-IGNORED_IN_COPY = shutil.ignore_patterns(".venv", "__pycache__", ".pytest_cache")
-
-
-@contextmanager
-def scratch_dir(directory: Path) -> Iterator[Path]:
-    """A temporary copy of a folder (the working tree is never touched)."""
-    with tempfile.TemporaryDirectory(prefix="buildlab-") as tmp:
-        target = Path(tmp) / directory.name
-        shutil.copytree(directory, target, ignore=IGNORED_IN_COPY)
-        yield target
+from buildlab.support.scratch import IGNORED_IN_COPY, scratch_dir
 
 
 @contextmanager
@@ -50,21 +38,15 @@ def make_code_change(context: Path, app: App) -> None:
         handle.write(f"\n\ndef build_marker() -> str:\n    return {token!r}\n")
 
 
-def dependency_step(result: builds.BuildResult, variant: Variant) -> buildlog.Step:
-    """The RUN step that installs the dependencies: the first one with the tool's
-    `install_pattern` (tools.py), in every lesson."""
-    return buildlog.first_step(result.steps, TOOLS[variant.tool].install_pattern)
-
-
-def make_install_log_verbose(context: Path, variant: Variant) -> None:
+def make_install_log_verbose(context: Path, tool: str) -> None:
     """Append the tool's verbosity flag (if it needs one) to the dependency install command,
     so its log says where each package came from. The command is found through the tool's
     `install_pattern`, like every other reading of that step."""
-    flag = TOOLS[variant.tool].log_flag
+    flag = TOOLS[tool].log_flag
     if not flag:
         return
     dockerfile = context / "Dockerfile"
-    needle = re.compile(TOOLS[variant.tool].install_pattern)
+    needle = re.compile(TOOLS[tool].install_pattern)
     lines = dockerfile.read_text().splitlines(keepends=True)
     for number, line in enumerate(lines):
         if needle.search(line) and not line.lstrip().startswith("#"):
@@ -72,35 +54,32 @@ def make_install_log_verbose(context: Path, variant: Variant) -> None:
             dockerfile.write_text("".join(lines))
             return
     raise BuildlabError(
-        f"{variant.name}: no instruction in the Dockerfile matches '{needle.pattern}' "
-        "(the tool's install_pattern)"
+        f"{dockerfile}: no instruction matches '{needle.pattern}' (the tool's install_pattern)"
     )
 
 
 CMD_LINE = re.compile(r"^CMD .*$", flags=re.MULTILINE)
 
 
-def use_other_app(context: Path, variant: Variant, first: App, other: App) -> None:
+def use_other_app(context: Path, lesson: Lesson, tool_name: str, first: App, other: App) -> None:
     """Turn a copy of a lesson folder into the same lesson for another app: its package,
     manifest and lock (from apps/NAME/manifests/TOOL, in the lesson's lock style). In the
     Dockerfile only what a reader would edit changes: in a production lesson, the values of
     its "Your project" block (topblock.py); elsewhere (earlier lessons, peers), every
     instruction that names the first app's package names the other's, and where the other app
     runs on another server (uvicorn, not gunicorn) the CMD becomes its production CMD."""
-    tool = TOOLS[variant.tool]
+    tool = TOOLS[tool_name]
     for folder in (first.package, "tests"):
         shutil.rmtree(context / folder, ignore_errors=True)
     shutil.copytree(
         other.source_dir / other.package, context / other.package, ignore=IGNORED_IN_COPY
     )
-    source = other.manifests_dir(variant.tool)
+    source = other.manifests_dir(tool_name)
     for name in tool.manifest_files:
         shutil.copy2(source / name, context / name)
     pinned = source / "pinned" / tool.lock_file
     lock = (
-        pinned
-        if tool.lock_style_matters and not variant.lesson.hashed_locks
-        else source / tool.lock_file
+        pinned if tool.lock_style_matters and not lesson.hashed_locks else source / tool.lock_file
     )
     shutil.copy2(lock, context / tool.lock_file)
     dockerfile = context / "Dockerfile"
@@ -175,11 +154,11 @@ STRAY_FILES = {
 
 
 def add_stray_files(context: Path, app: App) -> list[str]:
-    """Write the files of STRAY_FILES into a scratch copy; returns their paths in /app."""
+    """Write the files of STRAY_FILES into a scratch copy; returns their paths in the context."""
     paths = []
     for name, content in STRAY_FILES.items():
         path = context / name.format(package=app.package)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
-        paths.append("/app/" + name.format(package=app.package))
+        paths.append(name.format(package=app.package))
     return paths

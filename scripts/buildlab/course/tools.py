@@ -79,6 +79,9 @@ class Tool:
     # check asks only whether what the manifest declares is installed: an extra package in
     # the lock satisfies it).
     sees_a_removed_dependency: bool = True
+    # A tool that takes every package from one index (pip): a private index must serve the
+    # company's names and pass every other name on to PyPI.
+    one_index: bool = False
 
     @property
     def manifest_file(self) -> str:
@@ -416,6 +419,7 @@ TOOLS: dict[str, Tool] = {
                 "--output-file=requirements-dev.txt pyproject.toml"
             ),
             sees_a_removed_dependency=False,
+            one_index=True,
         ),
         Pipenv(
             name="pipenv",

@@ -111,13 +111,18 @@ def start(tag: str, container_port: int, *, extra_args: list[str] | None = None)
 
 
 def http(method: str, url: str, body: Any = None, timeout: float = 5) -> tuple[int, Any]:
+    """The status and the body: parsed JSON, or the text when it is not JSON."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(
         url, data=data, method=method, headers={"Content-Type": "application/json"}
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read() or b"null")
+            raw = response.read()
+            try:
+                return response.status, json.loads(raw or b"null")
+            except ValueError:
+                return response.status, raw.decode(errors="replace")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode(errors="replace")
 

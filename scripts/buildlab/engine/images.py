@@ -69,3 +69,9 @@ def code_bytes(context: Path, repository: registry.Repository) -> int:
         dockerfile.write_text(CODE_ONLY_DOCKERFILE)
         builds.build(context, tag, extra_args=["--file", str(dockerfile)])
     return sum(layer.size for layer in repository.push(tag).layers)
+
+
+def size_text(tag: str) -> str:
+    """The size users see (uncompressed, as `docker images` shows it on the classic store),
+    and the compressed one named as such."""
+    return f"{uncompressed_size(tag) / 1e6:.0f} MB ({compressed_size(tag) / 1e6:.0f} MB compressed)"

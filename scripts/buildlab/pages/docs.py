@@ -50,6 +50,7 @@ def _diff(old: Path, new: Path, old_name: str, new_name: str) -> str:
 
 def _lesson_diff(manifest: Manifest, lesson: Lesson, tool: str) -> str:
     previous = manifest.previous(lesson)
+    assert previous is not None, f"{lesson.id} is the first lesson: no diff"
     diff = _diff(
         previous.directory / tool / "Dockerfile",
         lesson.directory / tool / "Dockerfile",
@@ -64,12 +65,11 @@ def changes_block(manifest: Manifest, lesson: Lesson) -> str:
     others are collapsed further down: see other_tools_block)."""
     links = " · ".join(f"[{tool}]({tool}/Dockerfile)" for tool in lesson.tools)
     out = [f"The Dockerfiles: {links}", ""]
-    index = manifest.lessons.index(lesson)
-    if index == 0:
+    previous = manifest.previous(lesson)
+    if previous is None:
         out.append("This is the first lesson: there is nothing to compare with yet.")
         return "\n".join(out) + "\n"
     tool = lesson.tools[0]
-    previous = manifest.previous(lesson)
     out += [
         f"`{tool}` against {previous.id} (the other tools: [below](#the-other-tools)):",
         "",
@@ -109,7 +109,9 @@ def _with_results(render: Callable[[store.Results], str], *, full: bool = True) 
 def lesson_results_block(manifest: Manifest, lesson: Lesson) -> str:
     measured = lesson
     while measured.same_image_as_previous:  # its numbers are the image's: the lesson before
-        measured = manifest.lessons[manifest.lessons.index(measured) - 1]
+        previous = manifest.previous(measured)
+        assert previous is not None, f"{measured.id} builds no previous lesson's image"
+        measured = previous
     table = partial(tables.builds_table, lesson=measured.id)
     if measured == lesson:
         return _with_results(table, full=False)
