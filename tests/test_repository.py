@@ -474,18 +474,24 @@ def test_every_lock_is_its_tools_own_output(folder: LockFolder) -> None:
 README_SHAPE = [
     r"^# Lesson \d{2}: .+",
     r"^\*\*Goal:\*\* ",
-    r"^## What changed from the previous lesson$",
-    r"^## Why it works",  # right after the diff: the reason before the steps
+    r"^## Why it works",  # the reason first, in a few sentences
+    r"^## Your turn$",  # the exercise, the check command and the claims it runs
+    r"^## The solution$",  # one tool's diff, collapsed; every tool's on solutions.md
     r"^## Try it$",
     r"^## What you should see$",
     r"^## Measured$",
     r"^## Next$",
 ]
+# A page's hand-written part (its lines outside generated blocks): short, as the model's are.
+HAND_WRITTEN_LINES = 200
 
 
 @pytest.mark.parametrize("lesson", MANIFEST.lessons, ids=lambda lesson: lesson.id)
 def test_lesson_readme_has_the_course_shape(lesson) -> None:  # type: ignore[no-untyped-def]
-    lines = (lesson.directory / "README.md").read_text().splitlines()
+    from buildlab.pages.docs import BLOCK
+
+    text = (lesson.directory / "README.md").read_text()
+    lines = text.splitlines()
     position = 0
     for pattern in README_SHAPE:
         hits = [i for i, line in enumerate(lines) if re.match(pattern, line)]
@@ -493,6 +499,10 @@ def test_lesson_readme_has_the_course_shape(lesson) -> None:  # type: ignore[no-
         assert hits[0] >= position, f"{lesson.id}/README.md: {pattern!r} out of order"
         position = hits[0]
     assert lines[0] == f"# Lesson {lesson.id[:2]}: {lesson.title}"
+    goal = " ".join(text.split("**Goal:** ", 1)[1].split("\n\n", 1)[0].split())
+    assert goal[1:] == lesson.goal[1:], f"{lesson.id}: the README's goal is not lessons.toml's"
+    generated = sum(len(m.group(0).splitlines()) for m in BLOCK.finditer(text))
+    assert len(lines) - generated <= HAND_WRITTEN_LINES, f"{lesson.id}: shorten the page"
 
 
 def test_generated_doc_blocks_and_charts_are_fresh(manifest: Manifest) -> None:

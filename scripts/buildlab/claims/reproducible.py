@@ -102,7 +102,11 @@ def production_same_as_previous_lesson(ctx: Candidate) -> None:
             f"the digests differ ({digests[1][:19]}…, {previous.name}: {digests[0][:19]}…) and "
             "no file, mode, owner, config or annotation does: an unknown difference",
         )
-        files = [line for line in unexpected if line.startswith("/")]
+        # The deepest file first: a new file's folders differ too, but say less.
+        files = sorted(
+            (line for line in unexpected if line.startswith("/")),
+            key=lambda line: -line.split(":")[0].count("/"),
+        )
         ensure(
             not unexpected,
             f"the image differs from {previous.name}'s in {len(unexpected)} places, e.g. "

@@ -1,15 +1,15 @@
 """Generated blocks in the docs, and the charts.
 
-Lesson READMEs carry the Dockerfile diff from the previous lesson, the lesson's claims and its
-results table; the top README and docs/results.md carry results tables. Every number comes
-from the committed results file (docs/results/results.json), never from a new measurement.
+Lesson READMEs carry "Your turn" (the exercise and the claims the check runs), the solution
+and the results table (lesson_pages.py); the top README and docs/results.md carry results
+tables. Every number comes from the committed results file (docs/results/results.json),
+never from a new measurement.
 `buildlab docs` rewrites the blocks and redraws stale charts; `buildlab docs --check` (and a
 test) fails when a committed file differs from what this module makes.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +18,12 @@ from pathlib import Path
 
 from buildlab.bench import figures, store, tables, targets
 from buildlab.course.model import SAME_IMAGE_CLAIM, Lesson, Manifest
+from buildlab.pages.lesson_pages import (
+    SOLUTIONS_PAGE,
+    solution_block,
+    solutions_page,
+    your_turn_block,
+)
 from buildlab.support.paths import ROOT
 
 BLOCK = re.compile(
@@ -35,60 +41,6 @@ def committed_results() -> store.Results | None:
     if not store.COMMITTED_RESULTS.exists():
         return None
     return store.load(store.COMMITTED_RESULTS)
-
-
-def _diff(old: Path, new: Path, old_name: str, new_name: str) -> str:
-    lines = difflib.unified_diff(
-        old.read_text().splitlines(),
-        new.read_text().splitlines(),
-        fromfile=old_name,
-        tofile=new_name,
-        lineterm="",
-    )
-    return "\n".join(lines)
-
-
-def _lesson_diff(manifest: Manifest, lesson: Lesson, tool: str) -> str:
-    previous = manifest.previous(lesson)
-    assert previous is not None, f"{lesson.id} is the first lesson: no diff"
-    diff = _diff(
-        previous.directory / tool / "Dockerfile",
-        lesson.directory / tool / "Dockerfile",
-        f"{previous.id}/{tool}/Dockerfile",
-        f"{lesson.id}/{tool}/Dockerfile",
-    )
-    return f"```diff\n{diff}\n```"
-
-
-def changes_block(manifest: Manifest, lesson: Lesson) -> str:
-    """The Dockerfiles, and the diff against the previous lesson for the first tool only (the
-    others are collapsed further down: see other_tools_block)."""
-    links = " · ".join(f"[{tool}]({tool}/Dockerfile)" for tool in lesson.tools)
-    out = [f"The Dockerfiles: {links}", ""]
-    previous = manifest.previous(lesson)
-    if previous is None:
-        out.append("This is the first lesson: there is nothing to compare with yet.")
-        return "\n".join(out) + "\n"
-    tool = lesson.tools[0]
-    out += [
-        f"`{tool}` against {previous.id} (the other tools: [below](#the-other-tools)):",
-        "",
-        _lesson_diff(manifest, lesson, tool),
-    ]
-    return "\n".join(out) + "\n"
-
-
-def other_tools_block(manifest: Manifest, lesson: Lesson) -> str:
-    out = []
-    for tool in lesson.tools[1:]:
-        fence = _lesson_diff(manifest, lesson, tool)
-        out += [f"<details><summary>{tool}</summary>", "", fence, "", "</details>", ""]
-    return "\n".join(out).rstrip() + "\n"
-
-
-def claims_block(manifest: Manifest, lesson: Lesson) -> str:
-    lines = [f"- **{claim}**: {manifest.claims[claim].says}" for claim in lesson.claims]
-    return "\n".join(lines) + "\n"
 
 
 def _with_results(render: Callable[[store.Results], str], *, full: bool = True) -> str:
@@ -272,17 +224,23 @@ def documents(manifest: Manifest) -> list[Document]:
     compared = manifest.production_lesson
     for lesson in manifest.lessons:
         blocks: dict[str, Callable[[], str]] = {
-            "changes": partial(changes_block, manifest, lesson),
-            "claims": partial(claims_block, manifest, lesson),
+            "your-turn": partial(your_turn_block, manifest, lesson),
+            "solution": partial(solution_block, manifest, lesson),
             "results": partial(lesson_results_block, manifest, lesson),
         }
-        if lesson != manifest.lessons[0]:
-            blocks["other-tools"] = partial(other_tools_block, manifest, lesson)
         if lesson == compared:
             blocks["peers"] = partial(peers_block, manifest, lesson)
             blocks["bytecode"] = partial(bytecode_block, manifest, lesson)
         docs.append(Document(lesson.directory / "README.md", blocks))
     return docs
+
+
+def generated_pages(manifest: Manifest) -> dict[Path, str]:
+    """Pages generated whole: each lesson's solutions page."""
+    return {
+        lesson.directory / SOLUTIONS_PAGE: solutions_page(manifest, lesson)
+        for lesson in manifest.lessons
+    }
 
 
 def render(document: Document, text: str) -> str:
@@ -313,6 +271,11 @@ def stale_docs(manifest: Manifest, *, check: bool) -> list[str]:
             stale.append(name)
             if not check:
                 document.path.write_text(fresh)
+    for path, text in generated_pages(manifest).items():
+        if not path.exists() or path.read_text() != text:
+            stale.append(str(path.relative_to(ROOT)))
+            if not check:
+                path.write_text(text)
     data = committed_results()
     if data is not None:
         charts = stale_charts(data, store.RESULTS_DIR)
