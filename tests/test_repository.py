@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -1056,3 +1058,66 @@ def test_manifest_refuses_unknown_and_missing_keys(edit, expected) -> None:  # t
         parse_manifest(edit(text))
     assert expected in failure.value.message
     assert "\n" not in failure.value.message
+
+
+def _markdown_and_dockerfiles() -> dict[str, str]:
+    from buildlab.support.paths import ROOT
+
+    paths = [ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *LESSONS_DIR.rglob("README.md")]
+    paths += [v.directory / "Dockerfile" for v in VARIANTS]
+    return {str(p.relative_to(ROOT)): p.read_text() for p in paths}
+
+
+def test_no_instruction_a_learner_would_follow_is_wrong() -> None:
+    """What the pages tell a reader to type must do what they say: `command -v` in sh checks
+    its first name only; a published port binds 127.0.0.1, not every interface; a build secret
+    is a file with the one index's entry, never the user's whole ~/.netrc."""
+    wrong = []
+    for name, text in _markdown_and_dockerfiles().items():
+        for line in text.splitlines():
+            if re.search(r"command -v [\w\"$.-]+ [\w\"$.-]+", line):
+                wrong.append(f"{name}: `command -v` with several names: {line.strip()}")
+            if re.search(r"docker run\b.*\s(-p|--publish)[ =](?!127\.0\.0\.1:)", line):
+                wrong.append(f"{name}: a port published on every interface: {line.strip()}")
+            if re.search(r"src=(\$HOME|~)/\.netrc", line):
+                wrong.append(f"{name}: the whole ~/.netrc as a build secret: {line.strip()}")
+    assert wrong == []
+
+
+def test_the_engine_minimum_is_what_the_lessons_need() -> None:
+    """Lesson 07's HEALTHCHECK --start-interval needs Engine 25: the engine check and the
+    README ask for at least that."""
+    from buildlab.engine.daemon import MIN_ENGINE_MAJOR
+    from buildlab.support.paths import ROOT
+
+    uses = [
+        v.name for v in VARIANTS if "--start-interval" in (v.directory / "Dockerfile").read_text()
+    ]
+    if uses:
+        assert MIN_ENGINE_MAJOR >= 25, f"{uses[0]} uses --start-interval (Engine 25)"
+    assert f"Docker Engine {MIN_ENGINE_MAJOR} or newer" in (ROOT / "README.md").read_text()
+
+
+def test_a_selection_of_no_test_fails_the_fast_tier() -> None:
+    """pytest exits 5 when nothing was collected: a typo in -k must not pass as green."""
+    from buildlab.support.paths import ROOT
+
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "check"), "-k", "no_test_is_named_like_this", "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k != "BUILDLAB_TIER_MAY_BE_EMPTY"},
+    )
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert "check: no fast test matched the selection" in result.stderr
+
+
+def test_every_apps_tests_run() -> None:
+    """Each sample app's own unit tests are collected by the fast tier."""
+    config = tomllib.loads((LESSONS_DIR.parent / "pyproject.toml").read_text())
+    options = config["tool"]["pytest"]["ini_options"]
+    for app in MANIFEST.apps.values():
+        folder = str(app.source_dir.relative_to(LESSONS_DIR.parent))
+        assert f"{folder}/tests" in options["testpaths"], app.name
+        assert folder in options["pythonpath"], app.name

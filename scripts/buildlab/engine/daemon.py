@@ -27,10 +27,11 @@ CONTAINERD_STORE_HINT = (
 )
 APT_SOURCE = Path("/etc/apt/sources.list.d/buildlab-docker.list")
 APT_PREFERENCES = Path("/etc/apt/preferences.d/buildlab-docker")
-# Debian's own docker.io before 23 has no buildx plugin, so no BuildKit with the client.
-MIN_ENGINE_MAJOR = 23
+# Lesson 07's HEALTHCHECK --start-interval needs Engine 25 (API 1.44); older engines reject
+# the Dockerfile. (Debian's own docker.io before 23 has no buildx plugin at all.)
+MIN_ENGINE_MAJOR = 25
 INSTALL_HINT = (
-    "Install Docker Engine 23 or newer with the buildx plugin "
+    f"Install Docker Engine {MIN_ENGINE_MAJOR} or newer with the buildx plugin "
     "(https://docs.docker.com/engine/install/), start it, and run this again."
 )
 
