@@ -61,19 +61,19 @@ def small_run(
     return run_cli(*args, timeout=1800), output
 
 
-def _run(data: dict[str, Any], lesson: str, scenario: str) -> dict[str, Any]:
+def _run(data: store.Results, lesson: str, scenario: str) -> store.RunRecord:
     build = figures.find(data, MANIFEST.lesson(lesson).id, TOOL)
     assert build is not None, f"{lesson} not in the results"
     (run,) = [r for r in build["runs"] if r["scenario"] == scenario]
     assert run["status"] == "ok", run
-    return dict(run)
+    return run
 
 
-def _install_step(run: dict[str, Any], lesson: str) -> dict[str, Any]:
+def _install_step(run: store.RunRecord, lesson: str) -> store.StepRecord:
     from buildlab.course.tools import TOOLS
 
     needle = TOOLS[TOOL].install_pattern
-    return dict(next(s for s in run["steps"] if re.search(needle, s["step"])))
+    return next(s for s in run["steps"] if re.search(needle, s["step"]))
 
 
 def test_measure_writes_results_table_and_charts(small_run: tuple[Any, Path]) -> None:

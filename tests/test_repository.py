@@ -662,7 +662,7 @@ def test_committed_results_cover_every_subject(manifest: Manifest) -> None:
     from buildlab.bench.subjects import select_subjects
 
     data = load(COMMITTED_RESULTS)
-    measured = {(b["kind"], b["lesson"], b["tool"], b["app"]): b for b in data["builds"]}
+    measured = {(b["kind"], b["subject"], b["tool"], b["app"]): b for b in data["builds"]}
     missing = []
     for subject in select_subjects(manifest, lessons=None, tools=None, apps=None, peers=None):
         build = measured.get((subject.kind, subject.name, subject.tool, subject.app.name))

@@ -21,7 +21,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from buildlab.bench import store
 from buildlab.bench.machine import engine_facts, machine, repository
@@ -54,7 +53,7 @@ from buildlab.support.pins import load_pins
 STEP_LINE = re.compile(r"^#\d+ (\[[^\]]+\] .*)$")
 
 
-def base_images(dockerfile: Path) -> list[dict[str, Any]]:
+def base_images(dockerfile: Path) -> list[store.BaseImageRecord]:
     """The images a Dockerfile starts from: the final stage's (runtime) first, then the
     others (builder). A FROM naming a stage is no image."""
     lines = from_lines(dockerfile.read_text())
@@ -79,7 +78,7 @@ def base_images(dockerfile: Path) -> list[dict[str, Any]]:
 
 def run_record(
     repetition: int, scenario: str, build: builds.BuildResult, pushed_bytes: int
-) -> dict[str, Any]:
+) -> store.RunRecord:
     return {
         "repetition": repetition,
         "scenario": scenario,
@@ -95,7 +94,7 @@ def run_record(
     }
 
 
-def failed_record(repetition: int, scenario: str, error: BuildlabError) -> dict[str, Any]:
+def failed_record(repetition: int, scenario: str, error: BuildlabError) -> store.RunRecord:
     return {
         "repetition": repetition,
         "scenario": scenario,
@@ -132,11 +131,11 @@ class Campaign:
     commit: str
     built: dict[str, list[str]] = field(default_factory=dict)
 
-    def record(self, subject: Subject, context: Path) -> dict[str, Any]:
+    def record(self, subject: Subject, context: Path) -> store.BuildRecord:
         """The subject's record in the results (the record itself: what is added to it is saved)."""
-        builds: list[dict[str, Any]] = self.data["builds"]
+        builds: list[store.BuildRecord] = self.data["builds"]
         for build in builds:
-            if (build["kind"], build["lesson"], build["tool"], build["app"]) == (
+            if (build["kind"], build["subject"], build["tool"], build["app"]) == (
                 subject.kind,
                 subject.name,
                 subject.tool,
@@ -145,7 +144,7 @@ class Campaign:
                 return build
         build = {
             "kind": subject.kind,
-            "lesson": subject.name,
+            "subject": subject.name,
             "tool": subject.tool,
             "app": subject.app.name,
             "tool_version": load_pins().tool(subject.tool),
@@ -206,7 +205,7 @@ def measure_round(
                 add_subject_facts(record, subject, context, build.tag, progress)
 
 
-def lacks_facts(record: dict[str, Any], subject: Subject) -> bool:
+def lacks_facts(record: store.BuildRecord, subject: Subject) -> bool:
     return (
         "code_bytes" not in record
         or "serves" not in record
@@ -226,7 +225,7 @@ def serves(tag: str, app: App) -> bool:
 
 
 def add_subject_facts(
-    record: dict[str, Any], subject: Subject, context: Path, tag: str, progress: Progress
+    record: store.BuildRecord, subject: Subject, context: Path, tag: str, progress: Progress
 ) -> None:
     """Once per subject: does its image serve the app, the code's compressed size and, where
     timed, start-up imports."""
@@ -285,7 +284,7 @@ def rounds_done(data: store.Results, subject: Subject) -> set[int]:
     return {
         run["repetition"]
         for build in data["builds"]
-        if (build["kind"], build["lesson"], build["tool"], build["app"])
+        if (build["kind"], build["subject"], build["tool"], build["app"])
         == (subject.kind, subject.name, subject.tool, subject.app.name)
         for run in build["runs"]
     }
@@ -334,12 +333,12 @@ def measure(
 
 def failures(data: store.Results) -> list[str]:
     return [
-        f"{b['lesson']}/{b['tool']} ({b['app']}) {r['scenario']} #{r['repetition']}: {r['error']}"
+        f"{b['subject']}/{b['tool']} ({b['app']}) {r['scenario']} #{r['repetition']}: {r['error']}"
         for b in data["builds"]
         for r in b["runs"]
         if r["status"] != "ok"
     ] + [
-        f"{b['lesson']}/{b['tool']} ({b['app']}): its image did not answer the app's request"
+        f"{b['subject']}/{b['tool']} ({b['app']}): its image did not answer the app's request"
         for b in data["builds"]
         if b.get("serves") is False
     ]

@@ -72,21 +72,21 @@ def render(data: store.Results, directory: Path) -> list[Path]:
     primary = [
         b for b in data["builds"] if b["app"] == data["primary_app"] and b["kind"] == "lesson"
     ]
-    lessons = list(dict.fromkeys(b["lesson"] for b in primary))
+    lessons = list(dict.fromkeys(b["subject"] for b in primary))
     tools = list(dict.fromkeys(b["tool"] for b in primary))
 
     def scenario(name: str) -> dict[tuple[str, str], float | None]:
-        return {(b["lesson"], b["tool"]): figures.summary(b, name).median for b in primary}
+        return {(b["subject"], b["tool"]): figures.summary(b, name).median for b in primary}
 
     pushed: dict[tuple[str, str], float | None] = {}
     for build in primary:
         median = figures.summary(build, "code_change").pushed_median
-        pushed[(build["lesson"], build["tool"])] = None if median is None else median / 1e6
+        pushed[(build["subject"], build["tool"])] = None if median is None else median / 1e6
 
     sizes: dict[tuple[str, str], float | None] = {}
     for build in primary:
         size = figures.size_of(build)
-        sizes[(build["lesson"], build["tool"])] = None if size is None else size / 1e6
+        sizes[(build["subject"], build["tool"])] = None if size is None else size / 1e6
 
     if not primary:
         return []  # a run of peers or other apps only: nothing per lesson to draw

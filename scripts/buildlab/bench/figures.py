@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from typing import Any
 
-from buildlab.bench.store import Results
+from buildlab.bench.store import BuildRecord, ImageRecord, Results, RunRecord
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class Summary:
         return f"{median} ({'; '.join(notes)})" if notes else median
 
 
-def summary(build: dict[str, Any], scenario: str) -> Summary:
+def summary(build: BuildRecord, scenario: str) -> Summary:
     runs = [r for r in build["runs"] if r["scenario"] == scenario]
     ok = [r for r in runs if r["status"] == "ok"]
     cached = [(r["steps_cached"], r["steps_total"]) for r in ok]
@@ -54,20 +53,20 @@ def summary(build: dict[str, Any], scenario: str) -> Summary:
     )
 
 
-def image(build: dict[str, Any]) -> dict[str, int] | None:
+def image(build: BuildRecord) -> ImageRecord | None:
     """The image of the last successful run (identical across runs of one build target)."""
     for run in reversed(build["runs"]):
         if run["status"] == "ok":
-            return dict(run["image"])
+            return run["image"]
     return None
 
 
-def size_of(build: dict[str, Any]) -> int | None:
+def size_of(build: BuildRecord) -> int | None:
     img = image(build)
     return None if img is None else img["size_bytes"]
 
 
-def added_to_base(build: dict[str, Any]) -> int | None:
+def added_to_base(build: BuildRecord) -> int | None:
     """Image size minus its runtime base image: what the lesson's own layers weigh."""
     size = size_of(build)
     runtime = [b for b in build["base_images"] if b["role"] == "runtime"]
@@ -76,23 +75,23 @@ def added_to_base(build: dict[str, Any]) -> int | None:
 
 def find(
     results: Results, lesson: str, tool: str | None, app: str | None = None, kind: str = "lesson"
-) -> dict[str, Any] | None:
+) -> BuildRecord | None:
     """The build record of a lesson (or a peer: kind="peer") in a tool, for an app."""
     for build in results["builds"]:
         if (
-            (build["kind"], build["lesson"]) == (kind, lesson)
+            (build["kind"], build["subject"]) == (kind, lesson)
             and tool in (None, build["tool"])
             and app in (None, build["app"])
         ):
-            return dict(build)
+            return build
     return None
 
 
-def peers_of(results: Results, app: str) -> list[dict[str, Any]]:
-    return [dict(b) for b in results["builds"] if b["kind"] == "peer" and b["app"] == app]
+def peers_of(results: Results, app: str) -> list[BuildRecord]:
+    return [b for b in results["builds"] if b["kind"] == "peer" and b["app"] == app]
 
 
-def median_run(build: dict[str, Any], scenario: str) -> dict[str, Any] | None:
+def median_run(build: BuildRecord, scenario: str) -> RunRecord | None:
     """The successful run of a scenario whose time is the median (the lower middle one)."""
     runs = sorted(
         (r for r in build["runs"] if r["scenario"] == scenario and r["status"] == "ok"),

@@ -9,25 +9,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
+from buildlab.engine.images import ImageFacts
 from buildlab.support.errors import BuildlabError
 from buildlab.support.paths import ROOT
 
 SCHEMA_NAME = "buildlab-results"
-
-
-SCHEMA_VERSION = 2
-
-
+# 3: a build record names what it measured `subject` (a lesson id, a peer's name or
+# LESSON+VARIATION, as its `kind` says); version 2 called it `lesson`, and is read as 3.
+SCHEMA_VERSION = 3
 RESULTS_DIR = ROOT / "docs" / "results"
-
-
 COMMITTED_RESULTS = RESULTS_DIR / "results.json"
-
-
 SCHEMA_FILE = RESULTS_DIR / "schema.json"
-
 
 # Scenario id -> what the tables call it. Order is the order they run in.
 SCENARIOS = {
@@ -38,7 +32,79 @@ SCENARIOS = {
 }
 
 
-Results = dict[str, Any]  # one parsed results file (shape: docs/results/schema.json)
+class StepRecord(TypedDict):
+    step: str
+    cached: bool
+    seconds: float | None
+
+
+ImageRecord = ImageFacts  # uncompressed size (what users see), compressed size, layers
+
+
+class RunRecord(TypedDict):
+    """One build of one scenario: ok (its figures) or failed (its error)."""
+
+    repetition: int
+    scenario: str
+    status: str  # "ok" or "failed"
+    seconds: NotRequired[float]
+    steps_cached: NotRequired[int]
+    steps_total: NotRequired[int]
+    steps: NotRequired[list[StepRecord]]
+    image: NotRequired[ImageRecord]
+    pushed_bytes: NotRequired[int]
+    error: NotRequired[str]
+    log_tail: NotRequired[str]
+
+
+class BaseImageRecord(TypedDict):
+    role: str  # runtime | builder
+    name: str
+    size_bytes: int
+    kind: str  # real | stand-in
+
+
+class BuildRecord(TypedDict):
+    """Every run of one subject (kind: lesson, peer or variation) in one tool, for one app."""
+
+    kind: str
+    subject: str
+    tool: str
+    app: str
+    tool_version: str
+    base_images: list[BaseImageRecord]
+    runs: list[RunRecord]
+    commit: NotRequired[str]
+    serves: NotRequired[bool]
+    code_bytes: NotRequired[int]
+    startup_import_ms: NotRequired[dict[str, float]]
+
+
+class Results(TypedDict):
+    """One results file (its shape, for check-jsonschema: docs/results/schema.json)."""
+
+    schema: str
+    schema_version: int
+    measured_at: str
+    complete: bool
+    repetitions: int
+    primary_app: str
+    scenarios: list[str]
+    machine: dict[str, Any]
+    engine: dict[str, str]
+    repository: dict[str, Any]
+    builds: list[BuildRecord]
+
+
+def upgrade(data: dict[str, Any]) -> dict[str, Any]:
+    """A version 2 file as version 3: each build's `lesson` is its `subject`."""
+    if data.get("schema_version") == 2:
+        data = {**data, "schema_version": 3}
+        data["builds"] = [
+            {("subject" if key == "lesson" else key): value for key, value in build.items()}
+            for build in data["builds"]
+        ]
+    return data
 
 
 def load(path: Path) -> Results:
@@ -48,12 +114,14 @@ def load(path: Path) -> Results:
         raise BuildlabError(f"no results file at {path}: run `make measure`") from exc
     except json.JSONDecodeError as exc:
         raise BuildlabError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})") from exc
+    if data.get("schema") == SCHEMA_NAME:
+        data = upgrade(data)
     if data.get("schema") != SCHEMA_NAME or data.get("schema_version") != SCHEMA_VERSION:
         raise BuildlabError(
             f"{path} is not a {SCHEMA_NAME} v{SCHEMA_VERSION} file "
             f"(found {data.get('schema')} v{data.get('schema_version')})"
         )
-    return dict(data)
+    return cast(Results, data)
 
 
 def schema_problems(path: Path) -> str:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from typing import Any
 
 from buildlab.bench.figures import added_to_base, find, image, size_of, summary
-from buildlab.bench.store import SCENARIOS, Results
+from buildlab.bench.store import SCENARIOS, BuildRecord, Results
 
 
 def megabytes(size: int | None) -> str:
@@ -41,8 +40,8 @@ def commits(results: Results) -> str:
     later: dict[str, list[str]] = {}
     for build in results["builds"]:
         commit = build.get("commit", run)
-        if commit != run and build["lesson"] not in later.setdefault(commit, []):
-            later[commit].append(build["lesson"])
+        if commit != run and build["subject"] not in later.setdefault(commit, []):
+            later[commit].append(build["subject"])
     text = f"Measured at commit {run[:7]}" + (
         " (with uncommitted changes)" if results["repository"]["dirty"] else ""
     )
@@ -55,7 +54,7 @@ def serving(results: Results) -> str:
     """Whether every measured image served its app (measure starts each subject's once)."""
     label = "{lesson}/{tool} ({app})".format_map
     failed = [label(b) for b in results["builds"] if b.get("serves") is False]
-    unchecked = Counter(b["lesson"] for b in results["builds"] if "serves" not in b)
+    unchecked = Counter(b["subject"] for b in results["builds"] if "serves" not in b)
     if failed:
         return f"These images did not answer their app's request: {', '.join(failed)}."
     if unchecked:
@@ -116,7 +115,7 @@ def builds_table(results: Results, lesson: str | None = None, kind: str = "lesso
         headers.insert(0, kind)
     rows = []
     for build in results["builds"]:
-        if build["kind"] != kind or (lesson is not None and build["lesson"] != lesson):
+        if build["kind"] != kind or (lesson is not None and build["subject"] != lesson):
             continue
         name = (
             build["tool"]
@@ -136,7 +135,7 @@ def builds_table(results: Results, lesson: str | None = None, kind: str = "lesso
             kb_text(code.pushed_median),
             mb_text(summary(build, "dependency_change").pushed_median, 1),
         ]
-        rows.append(row if lesson is not None else [build["lesson"], *row])
+        rows.append(row if lesson is not None else [build["subject"], *row])
     if not rows:
         return "Not measured yet: run `make measure`.\n"
     return markdown_table(headers, rows)
@@ -165,7 +164,7 @@ def pivot_table(
     return markdown_table(["lesson", *tools], rows)
 
 
-def startup_text(build: dict[str, Any] | None) -> str:
+def startup_text(build: BuildRecord | None) -> str:
     found = None if build is None else build.get("startup_import_ms")
     if not found:
         return "–"
@@ -189,13 +188,13 @@ def peers_table(results: Results, lesson: str, app: str, titles: dict[str, str])
         b
         for b in results["builds"]
         if b["app"] == app
-        and ((b["kind"] == "lesson" and b["lesson"] == lesson) or b["kind"] == "peer")
+        and ((b["kind"] == "lesson" and b["subject"] == lesson) or b["kind"] == "peer")
     ]
     for build in builds:
         name = (
             f"lesson {lesson[:2]}"
             if build["kind"] == "lesson"
-            else titles.get(build["lesson"], build["lesson"])
+            else titles.get(build["subject"], build["subject"])
         )
         rows.append(
             [

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from buildlab.bench.figures import added_to_base, find, median_run, peers_of, size_of, summary
-from buildlab.bench.store import Results
+from buildlab.bench.store import BuildRecord, Results
 from buildlab.bench.tables import markdown_table, mb_text
 
 
@@ -33,7 +33,7 @@ class TargetResult:
         return None if self.value is None else self.value <= self.limit
 
 
-def _metric(build: dict[str, Any] | None, metric: str) -> float | None:
+def _metric(build: BuildRecord | None, metric: str) -> float | None:
     if build is None:
         return None
     if metric == "size":
@@ -46,7 +46,7 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or not b else a / b
 
 
-def _per_repetition(build: dict[str, Any], scenario: str) -> dict[int, float]:
+def _per_repetition(build: BuildRecord, scenario: str) -> dict[int, float]:
     return {
         r["repetition"]: r["seconds"]
         for r in build["runs"]
@@ -54,11 +54,11 @@ def _per_repetition(build: dict[str, Any], scenario: str) -> dict[int, float]:
     }
 
 
-def _name(build: dict[str, Any]) -> str:
-    return f"lesson {build['lesson'][:2]}" if build["kind"] == "lesson" else build["lesson"]
+def _name(build: BuildRecord) -> str:
+    return f"lesson {build['subject'][:2]}" if build["kind"] == "lesson" else build["subject"]
 
 
-def side_evidence(build: dict[str, Any] | None, metric: str) -> str:
+def side_evidence(build: BuildRecord | None, metric: str) -> str:
     """One side of a target, for a reader: its size, or its median run and the steps that run
     actually ran (not cached), each with its time."""
     if build is None:
@@ -128,12 +128,12 @@ def evaluate_targets(
                     out.append(
                         TargetResult(
                             tool,
-                            f"{spec.says}: {peer['lesson']}",
+                            f"{spec.says}: {peer['subject']}",
                             value,
                             spec.limit,
                             "×",
                             evidence,
-                            peer["lesson"],
+                            peer["subject"],
                         )
                     )
     return out

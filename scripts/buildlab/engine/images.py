@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
+from typing import TypedDict
 
 from buildlab.engine import builds, labels, registry
 from buildlab.support.proc import run
@@ -47,7 +48,13 @@ def uncompressed_size(tag: str) -> int:
     return sum(size for _, size in history(tag))
 
 
-def image_facts(tag: str) -> dict[str, int]:
+class ImageFacts(TypedDict):
+    size_bytes: int  # uncompressed: what users see as the size
+    compressed_bytes: int
+    layers: int
+
+
+def image_facts(tag: str) -> ImageFacts:
     """Uncompressed size, compressed size (what a pull transfers) and the layer count."""
     return {
         "size_bytes": uncompressed_size(tag),
