@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 from buildlab.claims.candidate import Candidate
-from buildlab.claims.verdict import ClaimFailed, ensure
+from buildlab.claims.verdict import ClaimFailed, NotApplicable, ensure
 from buildlab.course.tools import Tool, normalize
 from buildlab.engine.containers import run_container
-from buildlab.support.errors import BuildFailed
+from buildlab.support.errors import BuildFailed, BuildlabError
 
 SERVERS = {"gunicorn", "uvicorn"}
 # Installed distributions of the image's Python (the venv's, when it is first on PATH).
@@ -41,7 +41,12 @@ def stale_lock_fails_build(ctx: Candidate) -> None:
     removed, each without re-locking: the build stops with the tool's own message."""
     tool = ctx.tool
     with ctx.scratch() as context:
-        tool.add_dependency(context)
+        try:
+            tool.add_dependency(context)
+        except BuildlabError as exc:
+            if not ctx.project:
+                raise
+            raise NotApplicable(f"cannot declare a dependency in it: {exc.message}") from exc
         failure = build_must_fail(
             ctx,
             context,

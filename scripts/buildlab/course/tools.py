@@ -232,6 +232,20 @@ class PipTools(Tool):
             return "the header does not say `buildlab relock` regenerates it"
         return ""
 
+    def add_dependency(self, directory: Path, name: str = "rich") -> None:
+        """pyproject.toml's [project] dependencies, or else every requirements .in file (a
+        project that compiles its lock from one)."""
+        manifest = directory / self.manifest_file
+        if manifest.is_file() and "dependencies = [\n" in manifest.read_text():
+            super().add_dependency(directory, name)
+            return
+        sources = [*directory.glob("requirements*.in"), *directory.glob("requirements/*.in")]
+        if not sources:
+            raise BuildlabError(f"{directory} has no [project] dependencies and no .in file")
+        for source in sources:
+            with source.open("a") as handle:
+                handle.write(f"\n{name}\n")
+
     def index_tie(self, directory: Path, package: str) -> tuple[str, bool]:
         """pip has one index: a name it serves comes from nowhere else."""
         data = tomllib.loads((directory / self.manifest_file).read_text())

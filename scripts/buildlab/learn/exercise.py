@@ -8,6 +8,7 @@ so the app, its manifest and its lock are always the lesson's.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,8 @@ from buildlab.support.errors import UsageError
 from buildlab.support.paths import ROOT
 from buildlab.support.scratch import IGNORED_IN_COPY
 
-EXERCISES_DIR = ROOT / "exercises"  # git-ignored: the learner's own work
+# The learner's own work (git-ignored); BUILDLAB_EXERCISES points elsewhere (the tests do).
+EXERCISES_DIR = Path(os.environ.get("BUILDLAB_EXERCISES") or ROOT / "exercises")
 # The files a lesson asks the learner to write; everything else in the folder is the lesson's.
 LEARNER_FILES = ("Dockerfile", ".dockerignore", "compose.yaml")
 # The first lesson has no previous Dockerfile to start from.

@@ -24,6 +24,7 @@ from buildlab.pages.lesson_pages import (
     solutions_page,
     your_turn_block,
 )
+from buildlab.pages.workshop import agenda_block
 from buildlab.support.paths import ROOT
 
 BLOCK = re.compile(
@@ -33,6 +34,7 @@ BLOCK = re.compile(
 )
 NOT_MEASURED = "No results committed yet: run `make measure`.\n"
 TOP_README = ROOT / "README.md"
+WORKSHOP_PAGE = ROOT / "docs" / "workshop.md"
 RESULTS_PAGE = ROOT / "docs" / "results.md"
 
 
@@ -220,6 +222,7 @@ def documents(manifest: Manifest) -> list[Document]:
     docs = [
         Document(TOP_README, {"results-overview": partial(overview_block, manifest)}),
         Document(RESULTS_PAGE, {"results": partial(results_page_block, manifest)}),
+        Document(WORKSHOP_PAGE, {"agenda": lambda: agenda_block(manifest, committed_results())}),
     ]
     compared = manifest.production_lesson
     for lesson in manifest.lessons:

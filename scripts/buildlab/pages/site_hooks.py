@@ -42,10 +42,12 @@ def on_config(config: Any) -> Any:
     config.nav = [
         {"Home": "README.md"},
         {"Lessons": lessons},
+        {"Workshop": "docs/workshop.md"},
         {"Results": "docs/results.md"},
         {"Peers": "peers/README.md"},
         {"Project shapes": "shapes/README.md"},
         {"The test engine": "docs/test-engine.md"},
+        {"Extending the course": "docs/extending.md"},
     ]
     return config
 
