@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from buildlab.engine import containers, labels
+from buildlab.engine import containers, labels, servers
 from buildlab.support.errors import BuildlabError, ContainerFailed, EngineError
 from buildlab.support.proc import free_port, run, tail
 
@@ -171,44 +171,40 @@ def watching(directory: Path, health_path: str, *, port: int | None = None) -> I
         override.write_text(OVERRIDE.format(service=SERVICE, labels=ours))
         files = ["--file", str(directory / "compose.yaml"), "--file", str(override)]
         watched = Watched(name, directory, port, files, Path(scratch, "watch.log"))
-        with watched.log.open("w") as log:
-            process = subprocess.Popen(
-                ["docker", "compose", "--project-name", name, *files, "watch"],
-                cwd=directory,
-                env={**os.environ, "DEV_PORT": str(port)},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
+        process = servers.spawn(
+            ["docker", "compose", "--project-name", name, *files, "watch"],
+            watched.log,
+            env={**os.environ, "DEV_PORT": str(port)},
+            cwd=directory,
+        )
+        try:
+            wait_until(
+                lambda: serving(watched, health_path) or process.poll() is not None,
+                timeout=600,
+                what=f"{directory.name}: the dev container never served {health_path}",
+                detail=lambda: tail(watched.watch_log()),
             )
-            try:
-                wait_until(
-                    lambda: serving(watched, health_path) or process.poll() is not None,
-                    timeout=600,
-                    what=f"{directory.name}: the dev container never served {health_path}",
-                    detail=lambda: tail(watched.watch_log()),
+            if process.poll() is not None:
+                raise BuildlabError(
+                    f"docker compose watch ended with exit code {process.returncode}",
+                    detail=tail(watched.watch_log()),
                 )
-                if process.poll() is not None:
-                    raise BuildlabError(
-                        f"docker compose watch ended with exit code {process.returncode}",
-                        detail=tail(watched.watch_log()),
-                    )
-                yield watched
-            finally:
-                if process.poll() is None:
-                    os.killpg(process.pid, signal.SIGINT)
-                    try:
-                        process.wait(timeout=30)
-                    except subprocess.TimeoutExpired:
-                        os.killpg(process.pid, signal.SIGKILL)
-                        process.wait()
-                watched.compose(
-                    "down",
-                    "--volumes",
-                    "--rmi",
-                    "local",
-                    "--remove-orphans",
-                    "--timeout",
-                    "5",
-                    check=False,
-                )
+            yield watched
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGINT)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+            watched.compose(
+                "down",
+                "--volumes",
+                "--rmi",
+                "local",
+                "--remove-orphans",
+                "--timeout",
+                "5",
+                check=False,
+            )

@@ -9,10 +9,10 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
+from buildlab.engine import servers
 from buildlab.support.errors import EngineError
 from buildlab.support.paths import STATE_DIR
 from buildlab.support.proc import run
@@ -161,21 +161,13 @@ def apt_install(packages: list[str], *, from_stable_suite: bool = True) -> None:
 
 def _start_dockerd(say: Callable[[str], None]) -> None:
     say(f"engine: starting dockerd in the background (log: {DOCKERD_LOG})")
-    log = DOCKERD_LOG.open("ab")
     config = STATE_DIR / "dockerd.json"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(DOCKERD_CONFIG)
-    subprocess.Popen(
+    servers.start(
         ["dockerd", "--config-file", str(config)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
+        what="dockerd",
+        log=DOCKERD_LOG,
+        answers=engine_answers,
+        timeout=90,
     )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if engine_answers():
-            return
-        time.sleep(1)
-    tail = "\n".join(DOCKERD_LOG.read_text(errors="replace").splitlines()[-15:])
-    raise EngineError(f"dockerd did not answer within 90 s; see {DOCKERD_LOG}", detail=tail)

@@ -18,13 +18,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from buildlab.engine import servers
 from buildlab.support.errors import EngineError, UsageError
 from buildlab.support.paths import ROOT, STATE_DIR
 from buildlab.support.pins import load_pins
@@ -176,27 +176,12 @@ def _start_server(
         *(["--fallback-url", fallback] if fallback else ["--disable-fallback"]),
         str(packages),
     ]
-    with LOG.open("ab") as log:
-        process = subprocess.Popen(
-            args,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-    if pid_file is not None:
-        pid_file.write_text(str(process.pid))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if answers(host, port):
-            return process
-        if process.poll() is not None:
-            break
-        time.sleep(0.2)
-    stop_process(process.pid)
-    last = "\n".join(LOG.read_text(errors="replace").splitlines()[-10:])
-    raise EngineError(
-        f"pypiserver did not answer on {host}:{port} (is the port in use?); see {LOG}", detail=last
+    return servers.start(
+        args,
+        what=f"pypiserver on {host}:{port}",
+        log=LOG,
+        answers=lambda: answers(host, port),
+        pid_file=pid_file,
     )
 
 

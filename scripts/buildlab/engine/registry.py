@@ -13,8 +13,6 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -22,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from buildlab.engine import servers
 from buildlab.support.errors import EngineError, PushFailed
 from buildlab.support.paths import STATE_DIR
 from buildlab.support.proc import run, running_pid, stop_process, tail
@@ -98,26 +97,12 @@ def _start(say: Callable[[str], None]) -> None:
     STORAGE.mkdir(parents=True, exist_ok=True)
     CONFIG_FILE.write_text(CONFIG.format(storage=STORAGE.resolve(), address=ADDRESS))
     say(f"registry: starting {BINARY} on {ADDRESS} in the background (log: {LOG})")
-    log = LOG.open("ab")
-    process = subprocess.Popen(
+    servers.start(
         [BINARY, "serve", str(CONFIG_FILE)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    PID_FILE.write_text(str(process.pid))
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if answers():
-            return
-        if process.poll() is not None:
-            break
-        time.sleep(0.3)
-    last = "\n".join(LOG.read_text(errors="replace").splitlines()[-10:])
-    raise EngineError(
-        f"the registry did not answer at http://{ADDRESS}/v2/ (is the port in use?); see {LOG}",
-        detail=last,
+        what=f"the registry at http://{ADDRESS}/v2/",
+        log=LOG,
+        answers=answers,
+        pid_file=PID_FILE,
     )
 
 
