@@ -177,7 +177,7 @@ def test_lock_is_fresh_by_its_tools_own_check_in_the_image(
 def test_image_lock_check_catches_a_stale_lock(tmp_path: Path, engine: None) -> None:
     import shutil
 
-    lesson = MANIFEST.lessons[-1]
+    lesson = MANIFEST.lesson("07-production")
     shutil.copytree(lesson.directory, tmp_path / lesson.id)
     variant = Variant(lesson, "uv", tmp_path)
     TOOLS["uv"].add_dependency(variant.directory)
@@ -187,7 +187,7 @@ def test_image_lock_check_catches_a_stale_lock(tmp_path: Path, engine: None) -> 
 
 
 def test_a_failed_build_reports_the_failing_step(engine: None) -> None:
-    variant = MANIFEST.all_variants()[-1]
+    variant = MANIFEST.variant("07-production", "uv")
     with scratch_copy(variant) as context:
         break_dockerfile(context / "Dockerfile")
         with pytest.raises(BuildFailed) as failure:
@@ -198,7 +198,7 @@ def test_a_failed_build_reports_the_failing_step(engine: None) -> None:
 
 def test_ctrl_c_removes_containers_and_images(engine: None) -> None:
     session = f"ctrlc{os.getpid()}"
-    variant = MANIFEST.all_variants()[-1]
+    variant = MANIFEST.variant("07-production", "uv")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -249,7 +249,7 @@ def test_building_without_the_secret_fails_clearly_and_leaves_nothing(engine: No
 def test_a_port_that_never_opens_fails_with_the_container_logs(engine: None) -> None:
     from buildlab.course.probe import running
 
-    variant = MANIFEST.all_variants()[-1]
+    variant = MANIFEST.variant("10-private-packages", "uv")  # its build needs the secret too
     app = MANIFEST.apps[variant.lesson.app]
     with scratch_copy(variant) as context:
         dockerfile = context / "Dockerfile"

@@ -114,7 +114,7 @@ def test_a_failed_build_is_recorded_and_the_run_goes_on(engine: None, tmp_path: 
     import shutil
 
     targets = []
-    for lesson in (MANIFEST.lessons[0], MANIFEST.lessons[1]):
+    for lesson in (MANIFEST.lesson("01-naive"), MANIFEST.lesson("02-dependencies-first")):
         shutil.copytree(lesson.directory / TOOL, tmp_path / lesson.id / TOOL)
         break_dockerfile(tmp_path / lesson.id / TOOL / "Dockerfile")
         app = MANIFEST.apps[lesson.app]

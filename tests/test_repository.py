@@ -211,7 +211,7 @@ def test_app_copies_match_apps_folder(manifest: Manifest) -> None:
 
 
 def test_sync_reports_a_drifted_copy(tmp_path: Path, manifest: Manifest) -> None:
-    lesson = manifest.lessons[0]
+    lesson = manifest.lesson("01-naive")
     copy = tmp_path / lesson.id
     shutil.copytree(lesson.directory, copy)
     variant = Variant(lesson, lesson.tools[0], tmp_path)
@@ -406,8 +406,9 @@ def test_dev_stage_lesson_is_the_previous_production_image_plus_a_dev_stage(
     """Lesson 09's production target is lesson 08's Dockerfile, unchanged but for its header,
     so every claim proven on lesson 08 (and 07) holds for it; the dev stage comes between the
     builder and the runtime, and compose.yaml stays out of the image."""
-    index = MANIFEST.lessons.index(variant.lesson)
-    previous = MANIFEST.lessons[index - 1].directory / variant.tool
+    before = MANIFEST.previous(variant.lesson)
+    assert before is not None
+    previous = before.directory / variant.tool
     new = (variant.directory / "Dockerfile").read_text()
     dev = re.search(r"^# --- dev: .*?(?=^# --- runtime:)", new, flags=re.S | re.M)
     assert dev, "no dev stage before the runtime stage"
@@ -446,7 +447,7 @@ def test_other_apps_have_a_manifest_and_lock_per_tool(manifest: Manifest) -> Non
 
 
 def test_host_lock_check_catches_a_stale_lock(tmp_path: Path, manifest: Manifest) -> None:
-    lesson = manifest.lessons[-1]
+    lesson = manifest.lesson("07-production")
     shutil.copytree(lesson.directory, tmp_path / lesson.id)
     stale = []
     for tool in ("pipenv", "poetry"):
