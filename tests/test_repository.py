@@ -1122,3 +1122,64 @@ def test_every_apps_tests_run() -> None:
         folder = str(app.source_dir.relative_to(LESSONS_DIR.parent))
         assert f"{folder}/tests" in options["testpaths"], app.name
         assert folder in options["pythonpath"], app.name
+
+
+def _oci_archive(path: Path, mode: int, annotation: str) -> Path:
+    """A one-layer OCI image archive: /app/run.sh with `mode`, a manifest annotation."""
+    import hashlib
+    import io
+    import tarfile
+
+    def blob(data: bytes) -> tuple[str, bytes]:
+        return "sha256:" + hashlib.sha256(data).hexdigest(), data
+
+    layer_buffer = io.BytesIO()
+    with tarfile.open(fileobj=layer_buffer, mode="w") as layer:
+        content = b"#!/bin/sh\necho hello\n"
+        info = tarfile.TarInfo("app/run.sh")
+        info.size, info.mode, info.mtime = len(content), mode, 1_700_000_000
+        layer.addfile(info, io.BytesIO(content))
+    layer_digest, layer_data = blob(layer_buffer.getvalue())
+    config_digest, config_data = blob(json.dumps({"architecture": "amd64"}).encode())
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"digest": config_digest, "size": len(config_data)},
+        "layers": [{"digest": layer_digest, "size": len(layer_data)}],
+        "annotations": {"note": annotation},
+    }
+    manifest_digest, manifest_data = blob(json.dumps(manifest).encode())
+    index = {"manifests": [{"digest": manifest_digest, "size": len(manifest_data)}]}
+    with tarfile.open(path, "w") as archive:
+        for name, data in (
+            ("index.json", json.dumps(index).encode()),
+            *(
+                (f"blobs/sha256/{d[7:]}", b)
+                for d, b in (
+                    (layer_digest, layer_data),
+                    (config_digest, config_data),
+                    (manifest_digest, manifest_data),
+                )
+            ),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+def test_image_comparison_sees_modes_and_annotations(tmp_path: Path) -> None:
+    """production-same-as-previous-lesson explains a digest difference by the files' content,
+    mode, owner and dates, the config and the annotations: two images that differ only in a
+    file's mode, or only in an annotation, are told apart."""
+    from buildlab.engine.oci import differences, manifest_digest
+
+    base = _oci_archive(tmp_path / "a.tar", 0o644, "one")
+    by_mode = _oci_archive(tmp_path / "b.tar", 0o755, "one")
+    by_note = _oci_archive(tmp_path / "c.tar", 0o644, "two")
+    assert manifest_digest(base) != manifest_digest(by_mode)
+    assert differences(base, by_mode) == ["layer 0: /app/run.sh: mode"]
+    assert differences(base, by_note) == [
+        "manifest annotations: {'note': 'one'} != {'note': 'two'}"
+    ]
+    assert differences(base, base) == []
