@@ -36,8 +36,16 @@ from helpers import CONTROL_FAILURES, FACTS, break_dockerfile, interruptible, la
 
 pytestmark = pytest.mark.docker
 MANIFEST = load_manifest()
+# Claims that prune the builder's cache run last (test_claim_that_prunes_the_builder_cache):
+# every build after a prune starts cold.
+PRUNING = {"cache-export-survives-prune"}
 # Cheapest order: all claims of one variant together, so its layers are warm for the next.
-CASES = [(v, claim) for v in MANIFEST.all_variants() for claim in v.lesson.claims]
+CASES = [
+    (v, claim) for v in MANIFEST.all_variants() for claim in v.lesson.claims if claim not in PRUNING
+]
+PRUNING_CASES = [
+    (v, claim) for v in MANIFEST.all_variants() for claim in v.lesson.claims if claim in PRUNING
+]
 
 
 @pytest.fixture(scope="session")
@@ -68,7 +76,14 @@ def test_claim(variant: Variant, claim: str, built: dict[str, BuildResult]) -> N
         _fail_with(verdict, f"{claim} does not hold for {variant.name}")
 
 
-CONTROLS = [claim for claim in MANIFEST.claims.values() if claim.control is not None]
+CONTROLS = [
+    claim
+    for claim in MANIFEST.claims.values()
+    if claim.control is not None and claim.id not in PRUNING
+]
+PRUNING_CONTROLS = [
+    claim for claim in MANIFEST.claims.values() if claim.control is not None and claim.id in PRUNING
+]
 
 
 def _broken(claim: Claim, tmp_path: Path, built: dict[str, BuildResult]) -> Candidate:
@@ -270,3 +285,23 @@ def test_a_port_that_never_opens_fails_with_the_container_logs(engine: None) -> 
             pass
     assert "did not answer 200 within 3 s" in failure.value.message
     assert "listening nowhere" in failure.value.detail
+
+
+# Last in this module: they prune the builder's cache (test_measure_docker.py, after it, starts
+# cold anyway).
+
+
+@pytest.mark.parametrize(
+    ("variant", "claim"), PRUNING_CASES, ids=[f"{v.name}:{c}" for v, c in PRUNING_CASES]
+)
+def test_claim_that_prunes_the_builder_cache(
+    variant: Variant, claim: str, built: dict[str, BuildResult]
+) -> None:
+    test_claim(variant, claim, built)
+
+
+@pytest.mark.parametrize("claim", PRUNING_CONTROLS, ids=[claim.id for claim in PRUNING_CONTROLS])
+def test_pruning_claim_fails_on_its_negative_control_for_its_reason(
+    claim: Claim, built: dict[str, BuildResult], tmp_path: Path
+) -> None:
+    test_claim_fails_on_its_negative_control_for_its_reason(claim, built, tmp_path)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from buildlab.claims.candidate import Candidate
 from buildlab.claims.verdict import ClaimFailed, NotApplicable, ensure
-from buildlab.course.tools import Tool, normalize
+from buildlab.course.textedit import normalize
+from buildlab.course.tools import Tool
 from buildlab.engine.containers import run_container
 from buildlab.support.errors import BuildFailed, BuildlabError
 

@@ -13,23 +13,18 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from buildlab.course.textedit import (
+    LINUX_PY313,
+    drop_line,
+    marked_edges,
+    normalize,
+    pep621_dependencies,
+    replace_once,
+    toml_packages,
+)
 from buildlab.support.errors import BuildlabError, UsageError
 
-
-def normalize(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-# What a Linux image with Python 3.13 evaluates lock markers with (conditional_packages).
-LINUX_PY313 = {
-    "sys_platform": "linux",
-    "platform_system": "Linux",
-    "os_name": "posix",
-    "python_version": "3.13",
-    "python_full_version": "3.13.0",
-}
 PIP_DOWNLOADED = r"^\s*Downloading \S+"
 PIP_FROM_CACHE = r"^\s*Using cached \S+"
 PIP_COMPILE = (
@@ -130,11 +125,11 @@ class Tool:
     def declared(self, directory: Path) -> dict[str, str]:
         """name -> version specifier of each dependency the manifest declares (main group)."""
         data = tomllib.loads((directory / self.manifest_file).read_text())
-        return _pep621_dependencies(data)
+        return pep621_dependencies(data)
 
     def add_dependency(self, directory: Path, name: str = "rich") -> None:
         """Declare one more dependency in the manifest, without re-locking."""
-        _replace_once(
+        replace_once(
             directory / self.manifest_file,
             "dependencies = [\n",
             f'dependencies = [\n    "{name}",\n',
@@ -142,7 +137,7 @@ class Tool:
 
     def remove_dependency(self, directory: Path, name: str) -> None:
         """Drop a declared dependency from the manifest, without re-locking."""
-        _drop_line(directory / self.manifest_file, rf'^\s*"{re.escape(name)}[^"]*",?\s*$')
+        drop_line(directory / self.manifest_file, rf'^\s*"{re.escape(name)}[^"]*",?\s*$')
 
     def use_public_index(self, directory: Path, url: str) -> None:
         """Make `url` the index for every name not tied to another index (what PyPI is)."""
@@ -159,52 +154,6 @@ class Tool:
         if marker.exists() and (found := PYTHON_MINOR.match(marker.read_text())):
             return found.group(1), ".python-version"
         return None
-
-
-def _pep621_dependencies(data: dict[str, object]) -> dict[str, str]:
-    from packaging.requirements import Requirement
-
-    project = data.get("project")
-    lines = project.get("dependencies", []) if isinstance(project, dict) else []
-    found = {}
-    for line in lines:
-        req = Requirement(line)
-        found[normalize(req.name)] = str(req.specifier)
-    return found
-
-
-def _replace_once(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    if old not in text:
-        raise BuildlabError(f"{path} has no {old.strip()!r} to edit")
-    path.write_text(text.replace(old, new, 1))
-
-
-def _drop_line(path: Path, pattern: str) -> None:
-    lines = path.read_text().splitlines(keepends=True)
-    kept = [line for line in lines if not re.search(pattern, line)]
-    if len(kept) == len(lines):
-        raise BuildlabError(f"{path}: no line matches {pattern!r}")
-    path.write_text("".join(kept))
-
-
-def _toml_packages(lock: str) -> list[dict[str, Any]]:
-    return list(tomllib.loads(lock).get("package", []))
-
-
-MARKED_EDGE = re.compile(r'(?:name = "|^)([A-Za-z0-9][A-Za-z0-9._-]*)"?\s*=?\s*\{?.*markers? = ')
-
-
-def _marked_edges(lock: str) -> set[str]:
-    """uv.lock and poetry.lock mark the dependency edge: { name = "x", marker = ... }."""
-    names = set()
-    for line in lock.splitlines():
-        found = re.search(
-            r'(?:name = "|^)([A-Za-z0-9][A-Za-z0-9._-]*)"?\s*=?\s*\{?.*markers? = ', line
-        )
-        if found:
-            names.add(normalize(found.group(1)))
-    return names
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -255,7 +204,7 @@ class PipTools(Tool):
         """pip has one index: the manifest's [tool.pip-tools] index-url is replaced."""
         from buildlab.engine.private_index import URL
 
-        _replace_once(directory / self.manifest_file, URL, url)
+        replace_once(directory / self.manifest_file, URL, url)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -293,10 +242,10 @@ class Pipenv(Tool):
         }
 
     def add_dependency(self, directory: Path, name: str = "rich") -> None:
-        _replace_once(directory / self.manifest_file, "[packages]\n", f'[packages]\n{name} = "*"\n')
+        replace_once(directory / self.manifest_file, "[packages]\n", f'[packages]\n{name} = "*"\n')
 
     def remove_dependency(self, directory: Path, name: str) -> None:
-        _drop_line(directory / self.manifest_file, rf"^{re.escape(name)}\s*=")
+        drop_line(directory / self.manifest_file, rf"^{re.escape(name)}\s*=")
 
     def index_tie(self, directory: Path, package: str) -> tuple[str, bool]:
         data = tomllib.loads((directory / self.manifest_file).read_text())
@@ -305,7 +254,7 @@ class Pipenv(Tool):
         return source["url"], isinstance(spec, dict) and spec.get("index") == source["name"]
 
     def use_public_index(self, directory: Path, url: str) -> None:
-        _replace_once(
+        replace_once(
             directory / self.manifest_file, 'url = "https://pypi.org/simple"', f'url = "{url}"'
         )
 
@@ -324,15 +273,15 @@ class Poetry(Tool):
     def locked_versions(self, lock: str) -> dict[str, str]:
         return {
             normalize(str(p["name"])): str(p["version"])
-            for p in _toml_packages(lock)
+            for p in toml_packages(lock)
             if "main" in p.get("groups", ["main"])
         }
 
     def locked_names(self, lock: str) -> set[str]:
-        return {normalize(str(p["name"])) for p in _toml_packages(lock)}
+        return {normalize(str(p["name"])) for p in toml_packages(lock)}
 
     def conditional_packages(self, lock: str) -> set[str]:
-        return _marked_edges(lock)
+        return marked_edges(lock)
 
     def own_output_problem(self, lock: str) -> str:
         from buildlab.support.pins import load_pins
@@ -361,15 +310,15 @@ class Uv(Tool):
     def locked_versions(self, lock: str) -> dict[str, str]:
         return {
             normalize(str(p["name"])): str(p["version"])
-            for p in _toml_packages(lock)
+            for p in toml_packages(lock)
             if not {"editable", "virtual"} & set(p.get("source", {}))
         }
 
     def locked_names(self, lock: str) -> set[str]:
-        return {normalize(str(p["name"])) for p in _toml_packages(lock)}
+        return {normalize(str(p["name"])) for p in toml_packages(lock)}
 
     def conditional_packages(self, lock: str) -> set[str]:
-        return _marked_edges(lock)
+        return marked_edges(lock)
 
     def own_output_problem(self, lock: str) -> str:
         data = tomllib.loads(lock)
