@@ -305,3 +305,20 @@ def test_pruning_claim_fails_on_its_negative_control_for_its_reason(
     claim: Claim, built: dict[str, BuildResult], tmp_path: Path
 ) -> None:
     test_claim_fails_on_its_negative_control_for_its_reason(claim, built, tmp_path)
+
+
+def test_pip_tools_does_not_see_a_removed_dependency(built: dict[str, BuildResult]) -> None:
+    """What stale-lock-fails-build says of pip-tools, kept true: a dependency removed from
+    pyproject.toml, requirements.txt not compiled again, and lesson 07 builds anyway (pip's
+    offline check asks only whether what the manifest declares is installed). If this fails,
+    pip-tools learned to see it: set its `sees_a_removed_dependency` and update the claim."""
+    from buildlab.claims.locking import removable_dependency
+
+    tool = TOOLS["pip-tools"]
+    assert not tool.sees_a_removed_dependency
+    candidate = Candidate.of_variant(
+        MANIFEST, MANIFEST.variant("07-production", "pip-tools"), built
+    )
+    with candidate.scratch() as context:
+        tool.remove_dependency(context, removable_dependency(tool, context))
+        candidate.build(context, candidate.tag("removed-dependency"))

@@ -76,15 +76,15 @@ def stale_lock_fails_build(ctx: Candidate) -> None:
                 f"the build failed, but not with {tool.name}'s stale-lock message",
                 failure.detail,
             )
-    if tool.lock_file == "Pipfile.lock":  # --deploy alone would lock anew with no lock at all
+    if tool.locks_anew_without_a_lock:  # the lesson must name the lock: its absence fails
         with ctx.scratch() as context:
             (context / tool.lock_file).unlink()
             failure = build_must_fail(
-                ctx, context, ctx.tag("no-lock"), "a build without Pipfile.lock succeeded"
+                ctx, context, ctx.tag("no-lock"), f"a build without {tool.lock_file} succeeded"
             )
             ensure(
-                "Pipfile.lock" in failure.detail and "not found" in failure.detail,
-                "the build without Pipfile.lock failed, but not for the missing lock",
+                tool.lock_file in failure.detail and "not found" in failure.detail,
+                f"the build without {tool.lock_file} failed, but not for the missing lock",
                 failure.detail,
             )
 

@@ -77,6 +77,9 @@ class Tool:
     # A tool that takes every package from one index (pip): a private index must serve the
     # company's names and pass every other name on to PyPI.
     one_index: bool = False
+    # A tool whose install step, given no lock at all, locks anew (`pipenv install --deploy`):
+    # the lesson names the lock file so that its absence stops the build.
+    locks_anew_without_a_lock: bool = False
 
     @property
     def manifest_file(self) -> str:
@@ -395,6 +398,7 @@ TOOLS: dict[str, Tool] = {
             install_pattern="pipenv install",
             dependency_edit_file="Pipfile",
             stale_lock_message="Aborting deploy",
+            locks_anew_without_a_lock=True,
             downloaded=PIP_DOWNLOADED,
             from_cache=PIP_FROM_CACHE,
             log_flag=" --verbose",
