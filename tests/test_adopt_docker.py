@@ -38,9 +38,14 @@ def _adopt(project: Path, *flags: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_adopt_a_project_with_its_own_dockerfile_side_by_side(tmp_path: Path) -> None:
+    """The project also reads a setting when it is imported (as many do: a secret key, a
+    database URL): --env gives it to the runs, and it is written nowhere."""
     project = single_module_project(tmp_path / "service")
-    result = _adopt(project, "--force")
+    with (project / "service.py").open("a") as handle:
+        handle.write('\nimport os\n\nGREETING = os.environ["SERVICE_GREETING"]\n')
+    result = _adopt(project, "--force", "--env", "SERVICE_GREETING=hello")
     assert result.returncode == 0, result.stderr
+    assert "SERVICE_GREETING" not in (project / "Dockerfile").read_text()
     print(result.stdout)
     table = result.stdout[result.stdout.index("| |") :]
     assert "| lesson 07 (written) | your Dockerfile (before) |" in table

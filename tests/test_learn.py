@@ -105,3 +105,9 @@ def test_progress_reads_each_folder_and_its_last_check(tmp_path: Path) -> None:
     assert "failing 2 of 3 (edited since)" in rows["05-multi-stage"].split(" | ")[3]
     assert rows["01-naive"].count("not started") == 4
     assert "progress: 1 of" in table.stdout
+
+
+def test_a_malformed_env_is_one_line(tmp_path: Path) -> None:
+    result = run_cli("adopt", str(tmp_path), "--env", "no-equals-sign", "--no-build")
+    assert result.returncode == 2
+    assert result.stderr.strip() == "buildlab: --env no-equals-sign: give NAME=VALUE"

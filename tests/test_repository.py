@@ -1183,3 +1183,22 @@ def test_image_comparison_sees_modes_and_annotations(tmp_path: Path) -> None:
         "manifest annotations: {'note': 'one'} != {'note': 'two'}"
     ]
     assert differences(base, base) == []
+
+
+def test_adopt_leaves_out_the_gunicorn_flags_the_locked_release_lacks(tmp_path: Path) -> None:
+    """lesson 07 passes --no-control-socket (gunicorn 25.1+): a project that locks gunicorn
+    23.0 gets the same command without it (23.0 exits with `unrecognized arguments`)."""
+    from buildlab.adopt.detect import detect
+    from helpers import single_module_project
+
+    project = single_module_project(tmp_path / "service")
+    lock = project / "requirements.txt"
+    assert "--no-control-socket" in detect(MANIFEST, project).values["SERVER"]
+    lock.write_text(re.sub(r"^gunicorn==\S+", "gunicorn==23.0.0", lock.read_text(), flags=re.M))
+    guess = detect(MANIFEST, project)
+    assert "--no-control-socket" not in guess.values["SERVER"]
+    assert guess.values["SERVER"].startswith("gunicorn --graceful-timeout 8")
+    assert any(
+        "gunicorn 23.0.0 in requirements.txt: without --no-control-socket" in line
+        for line in guess.how
+    )

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from buildlab.adopt.options import ProjectOptions
+from buildlab.adopt.options import ProjectOptions, env_pairs
 from buildlab.course import topblock
 from buildlab.course.model import Manifest
 from buildlab.course.tools import TOOLS, Tool, tool
@@ -42,6 +42,8 @@ class Guess:
     tool: str
     values: dict[str, str] = field(default_factory=dict)
     how: list[str] = field(default_factory=list)  # one line per value: what it is and why
+    # What the app needs in its environment to start (--env): for the runs, not the image.
+    env: tuple[tuple[str, str], ...] = ()
 
     def set(self, name: str, value: str, why: str) -> None:
         self.values[name] = value
@@ -158,6 +160,33 @@ def _app_object(root: Path) -> list[str]:
     ]
 
 
+# gunicorn's flags the lesson's SERVER passes, with the release that brought each: a project
+# that locks an older gunicorn gets the command without them (23.0 exits on an unknown flag).
+GUNICORN_FLAGS_SINCE = {"--no-control-socket": (25, 1)}
+
+
+def _release(version: str) -> tuple[int, ...]:
+    found = re.match(r"(\d+)\.(\d+)", version)
+    return (int(found.group(1)), int(found.group(2))) if found else ()
+
+
+def gunicorn_server(server: str, version: str, lock_file: str) -> tuple[str, str]:
+    """The lesson's gunicorn command for the locked gunicorn version, and why."""
+    release = _release(version)
+    dropped = [
+        flag
+        for flag, since in GUNICORN_FLAGS_SINCE.items()
+        if flag in server.split() and release and release < since
+    ]
+    if not dropped:
+        return server, f"gunicorn {version or '?'} in {lock_file}"
+    kept = " ".join(word for word in server.split() if word not in dropped)
+    needs = ", ".join(
+        f"{flag} needs {'.'.join(map(str, GUNICORN_FLAGS_SINCE[flag]))}" for flag in dropped
+    )
+    return kept, f"gunicorn {version} in {lock_file}: without {' '.join(dropped)} ({needs})"
+
+
 def detect(manifest: Manifest, project: Path, options: ProjectOptions | None = None) -> Guess:
     """The top block's values for a project: guessed, or as the options say."""
     given = options or ProjectOptions()
@@ -166,7 +195,7 @@ def detect(manifest: Manifest, project: Path, options: ProjectOptions | None = N
     if not project.is_dir():
         raise UsageError(f"{project} is not a project folder")
     chosen, why = detect_tool(project, tool)
-    guess = Guess(chosen.name)
+    guess = Guess(chosen.name, env=env_pairs(given))
     guess.how.append(f"tool {chosen.name}  ({why})")
     block = topblock.values(lesson_dockerfile(manifest, chosen.name).read_text())
     if "LOCK" in block:  # the block names the lock: the tool has several (pip-tools)
@@ -196,7 +225,8 @@ def detect(manifest: Manifest, project: Path, options: ProjectOptions | None = N
     elif "uvicorn" in locked and (ASGI_FRAMEWORKS & locked or "gunicorn" not in locked):
         guess.set("SERVER", UVICORN_SERVER, f"uvicorn in {lock_file}")
     elif "gunicorn" in locked:
-        guess.set("SERVER", block["SERVER"], f"gunicorn in {lock_file}")
+        version = chosen.locked_versions((project / lock_file).read_text()).get("gunicorn", "")
+        guess.set("SERVER", *gunicorn_server(block["SERVER"], version, lock_file))
     else:
         raise BuildlabError(
             f"no server in {lock_file} (gunicorn for WSGI, uvicorn for ASGI): add one to the "

@@ -4,7 +4,10 @@ one list of flags, one place that reads them."""
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass, fields
+
+from buildlab.support.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -16,6 +19,7 @@ class ProjectOptions:
     health: str | None = None
     python: str | None = None
     lock: str | None = None
+    env: tuple[str, ...] = ()  # NAME=VALUE for the proof runs' containers, never in the image
 
 
 HELP = {
@@ -26,17 +30,32 @@ HELP = {
     "health": "a path that answers 200 when the app is up",
     "python": "the Python version of both stages (e.g. 3.13)",
     "lock": "pip-tools: the lock the image installs (e.g. requirements/prod.txt)",
+    "env": "NAME=VALUE the app needs to start (repeatable): given to the containers it runs, "
+    "never written into the image",
 }
 
 
 def add_project_arguments(parser: argparse.ArgumentParser) -> None:
     for each in fields(ProjectOptions):
+        if each.name == "env":
+            parser.add_argument(
+                "--env", action="append", default=[], metavar="NAME=VALUE", help=HELP["env"]
+            )
+            continue
         parser.add_argument(
             f"--{each.name}", type=int if each.name == "port" else str, help=HELP[each.name]
         )
 
 
 def project_options(args: argparse.Namespace) -> ProjectOptions:
-    return ProjectOptions(
-        **{each.name: getattr(args, each.name) for each in fields(ProjectOptions)}
-    )
+    given = {each.name: getattr(args, each.name) for each in fields(ProjectOptions)}
+    given["env"] = tuple(given["env"] or ())
+    for pair in given["env"]:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", pair):
+            raise UsageError(f"--env {pair}: give NAME=VALUE")
+    return ProjectOptions(**given)
+
+
+def env_pairs(options: ProjectOptions) -> tuple[tuple[str, str], ...]:
+    """--env NAME=VALUE ... as (name, value) pairs."""
+    return tuple((pair.split("=", 1)[0], pair.split("=", 1)[1]) for pair in options.env)

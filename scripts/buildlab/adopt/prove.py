@@ -96,6 +96,7 @@ def project_candidate(manifest: Manifest, context: Path, guess: Guess, name: str
         probe=Probe("GET", guess.values["HEALTH_PATH"], None),
         code_file=str(relative),
         production_cmd=(),
+        run_env=guess.env,
     )
     dockerfile = context / "Dockerfile"
     workdir = final_workdir(dockerfile.read_text()) if dockerfile.is_file() else "/"

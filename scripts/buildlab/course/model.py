@@ -39,6 +39,9 @@ class App:
     production_cmd: tuple[str, ...]  # its server as an exec-form CMD (peers' Dockerfiles)
     # Its values for the production lessons' "Your project" block (topblock.py), as pairs.
     top_block: tuple[tuple[str, str], ...] = ()
+    # Environment its server needs to start (a project's settings read at import: adopt's and
+    # check's --env), given to every container a claim starts, never written into the image.
+    run_env: tuple[tuple[str, str], ...] = ()
 
     @property
     def source_dir(self) -> Path:

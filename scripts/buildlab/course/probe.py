@@ -31,7 +31,8 @@ def running(
     tag: str, app: App, *, extra_args: list[str] | None = None, timeout: float = 60
 ) -> Iterator[containers.Container]:
     """A started container that answers its health endpoint; always removed afterwards."""
-    container = containers.start(tag, app.port, extra_args=extra_args)
+    env = [arg for name, value in app.run_env for arg in ("--env", f"{name}={value}")]
+    container = containers.start(tag, app.port, extra_args=[*env, *(extra_args or [])])
     try:
         containers.wait_until_serving(container, app.health_path, timeout=timeout)
         yield container
