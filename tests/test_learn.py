@@ -51,7 +51,7 @@ def test_an_exercise_starts_from_the_previous_lesson_and_keeps_the_learners_work
     assert made.returncode == 0, made.stderr
     assert f"made {folder}" in made.stdout
     assert "Your turn:" in made.stdout
-    assert "buildlab check 05 uv" in made.stdout
+    assert "scripts/cli check 05 uv" in made.stdout
     before = MANIFEST.lesson("04").directory / "uv"
     for name in ("Dockerfile", ".dockerignore"):
         assert (folder / name).read_text() == (before / name).read_text()

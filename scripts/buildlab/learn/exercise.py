@@ -25,7 +25,7 @@ LEARNER_FILES = ("Dockerfile", ".dockerignore", "compose.yaml")
 # The first lesson has no previous Dockerfile to start from.
 FIRST_DOCKERFILE = """\
 # Your turn: write the Dockerfile that builds and serves this app.
-# `buildlab check {lesson} {tool}` tells you which of the lesson's claims it keeps.
+# `scripts/cli check {lesson} {tool}` tells you which of the lesson's claims it keeps.
 """
 
 
@@ -76,7 +76,7 @@ def task_text(manifest: Manifest, lesson: Lesson, tool: str, folder: Path) -> st
         + (f"lesson {start.id[:2]}'s Dockerfile)" if start else "an empty Dockerfile)"),
         "Your turn:",
         *(f"  - {step}" for step in lesson.task),
-        f"Then: buildlab check {lesson.id[:2]} {tool}"
+        f"Then: scripts/cli check {lesson.id[:2]} {tool}"
         + ("" if folder == exercise_folder(lesson, tool) else f" {shown}")
         + f"   (make check-lesson LESSON={lesson.id[:2]} TOOL={tool})",
     ]
