@@ -95,12 +95,12 @@ def _broken(claim: Claim, tmp_path: Path, built: dict[str, BuildResult]) -> Cand
     )
     variant = Variant(lesson, claim.control.tool, tmp_path)
     candidate = Candidate.of_variant(MANIFEST, variant, built)
+    candidate.name = f"control-{claim.id}"
     if claim.control.breaks is not None:
         broken = BREAKS[claim.control.breaks]
         if broken.edit is not None:
             broken.edit(variant.directory / "Dockerfile")
         candidate.options = dict(broken.options)
-        candidate.name = f"control-{claim.id}"
     return candidate
 
 

@@ -1038,6 +1038,20 @@ def test_a_build_lost_to_the_engines_unpack_race_runs_once_more(
             "[[lessons]] 03-locked-and-hashed locks = 'hashes'",
         ),
         (lambda text: "lesson = 1\n" + text, "the top level has unknown key 'lesson'"),
+        (
+            lambda text: text.replace(
+                '"code-change-reinstalls-dependencies"]', '"no-such-claim"]', 1
+            ),
+            "[[lessons]] 01-naive claims names unknown no-such-claim",
+        ),
+        (
+            lambda text: text.replace('builds_on = "08-ci', 'builds_on = "8-ci', 1),
+            "[[lessons]] 10-private-packages builds_on names unknown 8-ci",
+        ),
+        (
+            lambda text: text.replace("task = [", 'task = "one step"\nold_task = [', 1),
+            "unknown key",
+        ),
         (lambda text: text.replace("[[targets]]", "[[targets]]\nmetric = 1", 1), "unknown key"),
     ],
     ids=[
@@ -1047,6 +1061,9 @@ def test_a_build_lost_to_the_engines_unpack_race_runs_once_more(
         "bad-lock-style",
         "top",
         "target",
+        "unknown-claim",
+        "unknown-builds-on",
+        "task-not-a-list",
     ],
 )
 def test_manifest_refuses_unknown_and_missing_keys(edit, expected) -> None:  # type: ignore[no-untyped-def]
@@ -1202,3 +1219,24 @@ def test_adopt_leaves_out_the_gunicorn_flags_the_locked_release_lacks(tmp_path: 
         "gunicorn 23.0.0 in requirements.txt: without --no-control-socket" in line
         for line in guess.how
     )
+
+
+@pytest.mark.parametrize(
+    "variant", [v for v in VARIANTS if v.lesson.production], ids=lambda v: v.name
+)
+def test_top_block_fences_are_lesson_07s(variant: Variant) -> None:
+    """The block's opening and closing lines are the same in every production Dockerfile (a
+    reader searches for them; a re-wrapped fence is noise in every diff)."""
+    fences = [
+        line
+        for line in (MANIFEST.lesson("07").directory / variant.tool / "Dockerfile")
+        .read_text()
+        .splitlines()
+        if line.startswith("# ====")
+    ]
+    mine = [
+        line
+        for line in (variant.directory / "Dockerfile").read_text().splitlines()
+        if line.startswith("# ====")
+    ]
+    assert mine == fences

@@ -82,7 +82,9 @@ def _pyproject(project: Path) -> dict[str, object]:
     return tomllib.loads(path.read_text()) if path.exists() else {}
 
 
-def _chosen_lock(project: Path, owner: Tool, guess: Guess, lock: str | None) -> str:
+def _chosen_lock(
+    project: Path, owner: Tool, guess: Guess, lock: str | None, *, writing: bool
+) -> str:
     """LOCK and LOCK_SOURCE, for a tool whose block names them (pip-tools): the lock the image
     installs, and what it was compiled from."""
     locks = owner.find_locks(project)
@@ -98,6 +100,8 @@ def _chosen_lock(project: Path, owner: Tool, guess: Guess, lock: str | None) -> 
             for p in locks
             if {"gunicorn", "uvicorn"} & locked_names(project, owner, str(p.relative_to(project)))
         ]
+        if len(servers) != 1 and not writing:  # a check builds the project's own Dockerfile
+            servers = locks[:1]
         if len(servers) != 1:
             names = ", ".join(str(p.relative_to(project)) for p in locks)
             raise UsageError(
@@ -105,7 +109,7 @@ def _chosen_lock(project: Path, owner: Tool, guess: Guess, lock: str | None) -> 
             )
         chosen, why = servers[0], "the pip-compile lock with the server in it"
     relative = str(chosen.relative_to(project))
-    if "--hash=" not in chosen.read_text():
+    if "--hash=" not in chosen.read_text() and writing:
         raise BuildlabError(
             f"{relative} has no hashes: compile it with `pip-compile --generate-hashes` "
             "(lesson 07 installs with --require-hashes)"
@@ -117,7 +121,7 @@ def _chosen_lock(project: Path, owner: Tool, guess: Guess, lock: str | None) -> 
         guess.set("LOCK_SOURCE", str(source.relative_to(project)), "the .in file beside it")
     elif isinstance(project_table, dict) and "dependencies" in project_table:
         guess.set("LOCK_SOURCE", "pyproject.toml", "[project] dependencies")
-    else:
+    elif writing:
         raise BuildlabError(
             f"cannot tell what {relative} was compiled from (no {source.name} beside it, no "
             "[project] dependencies in pyproject.toml)"
@@ -187,9 +191,23 @@ def gunicorn_server(server: str, version: str, lock_file: str) -> tuple[str, str
     return kept, f"gunicorn {version} in {lock_file}: without {' '.join(dropped)} ({needs})"
 
 
-def detect(manifest: Manifest, project: Path, options: ProjectOptions | None = None) -> Guess:
-    """The top block's values for a project: guessed, or as the options say."""
-    given = options or ProjectOptions()
+def detect(
+    manifest: Manifest,
+    project: Path,
+    options: ProjectOptions | None = None,
+    *,
+    writing: bool = True,
+) -> Guess:
+    """The top block's values for a project: guessed, or as the options say. writing=False:
+    for checking the project's own Dockerfile, which needs no hashed lock and no server in it
+    (its own CMD runs), only the app's port, health path and code."""
+    try:
+        return _detect(manifest, project, options or ProjectOptions(), writing)
+    except ValueError as exc:  # a manifest or lock that is not valid TOML or JSON
+        raise UsageError(f"{project}: a manifest or lock file is not valid: {exc}") from exc
+
+
+def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: bool) -> Guess:
     tool, app, server, port = given.tool, given.app, given.server, given.port
     health, python, lock = given.health, given.python, given.lock
     if not project.is_dir():
@@ -199,7 +217,7 @@ def detect(manifest: Manifest, project: Path, options: ProjectOptions | None = N
     guess.how.append(f"tool {chosen.name}  ({why})")
     block = topblock.values(lesson_dockerfile(manifest, chosen.name).read_text())
     if "LOCK" in block:  # the block names the lock: the tool has several (pip-tools)
-        lock_file = _chosen_lock(project, chosen, guess, lock)
+        lock_file = _chosen_lock(project, chosen, guess, lock, writing=writing)
     elif lock is not None:
         raise UsageError(f"--lock is for pip-tools: a {chosen.name} project has one lock")
     else:
@@ -227,11 +245,13 @@ def detect(manifest: Manifest, project: Path, options: ProjectOptions | None = N
     elif "gunicorn" in locked:
         version = chosen.locked_versions((project / lock_file).read_text()).get("gunicorn", "")
         guess.set("SERVER", *gunicorn_server(block["SERVER"], version, lock_file))
-    else:
+    elif writing:
         raise BuildlabError(
             f"no server in {lock_file} (gunicorn for WSGI, uvicorn for ASGI): add one to the "
             "project's dependencies and lock again, or pass --server"
         )
+    else:
+        guess.how.append(f"no server in {lock_file}: the project's own CMD runs")
 
     if app is not None:
         guess.set("APP", app, "--app")

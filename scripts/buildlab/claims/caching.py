@@ -16,6 +16,9 @@ from buildlab.course.scenarios import (
 )
 from buildlab.engine import builds, images, registry
 
+# The code's COPY: `COPY . .` or `COPY . /app`, with any flags (--chown, --link).
+CODE_COPY = re.compile(r"^COPY(\s+--\S+)*\s+\.\s")
+
 
 def _rebuild_after_code_change(ctx: Candidate) -> builds.BuildResult:
     """Build a scratch copy (warm), change code only, rebuild; return the second build."""
@@ -24,7 +27,7 @@ def _rebuild_after_code_change(ctx: Candidate) -> builds.BuildResult:
         ctx.build(context, tag)
         make_code_change(context, ctx.app)
         after = ctx.build(context, tag)
-    code_copy = [s for s in after.instructions if s.instruction.startswith("COPY . ")]
+    code_copy = [s for s in after.instructions if CODE_COPY.match(s.instruction)]
     ensure(code_copy, "the build has no `COPY . .` of the code")
     ensure(not code_copy[0].cached, "the code change did not reach the build")
     return after
@@ -104,11 +107,12 @@ def dependency_change_uses_cache_mount(ctx: Candidate) -> None:
 
 def cache_mount_not_in_image(ctx: Candidate) -> None:
     """The stage that installs (the builder where there is one) has no cache in its layers."""
+    from buildlab.course.dockerfile import installing_stage
     from buildlab.engine.containers import run_container
 
-    dockerfile = (ctx.context / "Dockerfile").read_text()
-    target = ["--target", "builder"] if re.search(r"^FROM .* AS builder$", dockerfile, re.M) else []
-    installed = ctx.build(ctx.context, ctx.tag("builder"), extra_args=target)
+    stage = installing_stage((ctx.context / "Dockerfile").read_text(), ctx.tool.install_pattern)
+    target = [] if stage is None else ["--target", stage]
+    installed = ctx.build(ctx.context, ctx.tag("installing-stage"), extra_args=target)
     script = "find /root/.cache -type f 2>/dev/null | head -5; true"
     out = run_container(installed.tag, ["sh", "-c", script], user="0").stdout
     ensure(out.strip() == "", "the installing stage's layers hold the tool's cache", out)

@@ -18,6 +18,7 @@ from buildlab.claims.verdict import NotApplicable, Notes
 from buildlab.course.model import App, Lesson, Manifest, Variant
 from buildlab.course.tools import TOOLS, Tool
 from buildlab.engine import buildlog, builds, labels, private_index
+from buildlab.support.errors import BuildFailed
 from buildlab.support.scratch import scratch_dir
 
 
@@ -38,6 +39,7 @@ class Candidate:
     notes: Notes = field(default_factory=Notes)
     # How a negative control changes the way a claim runs (BREAKS), e.g. {"cache_import": "no"}.
     options: dict[str, str] = field(default_factory=dict)
+    build_failure: BuildFailed | None = None
 
     @classmethod
     def of_variant(
@@ -47,6 +49,8 @@ class Candidate:
         built_images: dict[str, builds.BuildResult] | None = None,
     ) -> Candidate:
         """A lesson folder in one tool (or a copy of one laid out as LESSON/TOOL)."""
+        dockerfile = variant.directory / "Dockerfile"
+        text = dockerfile.read_text() if dockerfile.is_file() else ""
         return cls(
             manifest,
             variant.lesson,
@@ -55,6 +59,7 @@ class Candidate:
             variant.directory,
             variant.name,
             {} if built_images is None else built_images,
+            workdir=final_workdir(text, "/app"),
         )
 
     @property
@@ -70,10 +75,17 @@ class Candidate:
         return labels.image_tag(f"{self.name}-{suffix}".replace(" ", "-"))
 
     def built(self) -> builds.BuildResult:
-        """The candidate's image, built once per session."""
+        """The candidate's image, built once per session (a build that failed fails again at
+        once, for every claim that needs the image)."""
         key = str(self.context)
+        if self.build_failure is not None:
+            raise self.build_failure
         if key not in self.built_images:
-            self.built_images[key] = self.build(self.context, self.tag("image"))
+            try:
+                self.built_images[key] = self.build(self.context, self.tag("image"))
+            except BuildFailed as failure:
+                self.build_failure = failure
+                raise
         return self.built_images[key]
 
     def build(

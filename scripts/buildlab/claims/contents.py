@@ -49,7 +49,7 @@ def lean_image(ctx: Candidate) -> None:
         stray = [f"{ctx.workdir.rstrip('/')}/{path}" for path in add_stray_files(context, ctx.app)]
         tag = ctx.build(context, ctx.tag("lean")).tag
     out = run_container(tag, ["python", "-c", LEAN_CHECK, *stray], user="0").stdout
-    found = out.splitlines()
+    found = out.strip().splitlines()
     ensure(not found, f"in the image: {', '.join(found[:6])}", out)
 
 
@@ -77,6 +77,8 @@ def no_installer_in_runtime(ctx: Candidate) -> None:
     result = run_container(tag, ["python", "-m", "pip", "--version"], check=False)
     ensure(result.returncode != 0, f"`python -m pip` works: {result.stdout.strip()}")
     ensure(venv == "True", f"`python` is the image's own ({prefix}), not a virtual environment's")
+    if not ctx.project:  # the lessons' environment, where the builder made it
+        ensure(prefix == "/app/.venv", f"`python` is {prefix}'s, not /app/.venv's")
 
 
 def runtime_is_base_plus_app(ctx: Candidate) -> None:

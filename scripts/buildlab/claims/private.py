@@ -135,7 +135,16 @@ def credentials_leave_no_trace(ctx: Candidate) -> None:
         folder = _blobs(ctx.context)  # the build context: locks and manifests
         leaks += [f"lesson folder: {p.name}" for p in folder if _holding(p.read_bytes(), needles)]
         counts = {where: len(files) for where, files in places.items()}
-    ensure(not leaks, f"the index's password is in: {', '.join(leaks[:5])}")
+    counted: dict[str, int] = {}
+    for leak in leaks:
+        place = leak.split(":")[0]
+        counted[place] = counted.get(place, 0) + 1
+    ensure(
+        not leaks,
+        "the index's password is in: "
+        + ", ".join(f"{place} ({count} files)" for place, count in counted.items()),
+        "\n".join(leaks[:20]),
+    )
     ctx.notes.add(
         f"credentials-leave-no-trace {ctx.name}: password absent from "
         f"{counts['image']} files of `docker save`, {counts['exported cache']} of the exported "

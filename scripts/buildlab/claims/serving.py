@@ -29,12 +29,16 @@ def _pid1_uid(container: containers.Container) -> str:
 
 
 def runs_as_non_root(ctx: Candidate) -> None:
+    """The server (PID 1) and the image's user (what `docker exec` gets) are not root."""
     with running(ctx.built().tag, ctx.app) as container:
         uid = _pid1_uid(container)
+        user = run(["docker", "exec", container.id, "id", "-u"]).stdout.strip()
     if ctx.project:
         ensure(uid != "0", "the server (PID 1) runs as root (UID 0): add a USER instruction")
+        ensure(user != "0", "the image's user is root: `docker exec` gets UID 0")
     else:
         ensure(uid == LESSON_UID, f"the server (PID 1) runs as UID {uid}, not {LESSON_UID}")
+        ensure(user == LESSON_UID, f"the image's user is UID {user}, not {LESSON_UID}")
 
 
 def healthcheck_reaches_healthy(ctx: Candidate) -> None:

@@ -3,6 +3,7 @@ only its "Your project" block edited."""
 
 from __future__ import annotations
 
+from buildlab.claims.caching import CODE_COPY
 from buildlab.claims.candidate import Candidate
 from buildlab.claims.serving import serve_and_stop
 from buildlab.claims.verdict import ClaimFailed, ensure
@@ -46,7 +47,7 @@ def _shape_serves(ctx: Candidate, shape: Shape) -> None:
     runs = [step for step in reran if step.startswith("RUN")]
     ensure(not runs, f"shape {shape.name}: a code-only change ran again: {runs[:1]}")
     ensure(
-        any(step.startswith("COPY . .") for step in reran),
+        any(CODE_COPY.match(step) for step in reran),
         f"shape {shape.name}: the code change did not reach the build",
     )
 

@@ -11,14 +11,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from buildlab.support.errors import BuildFailed, CommandFailed, ContainerFailed
+from buildlab.support.errors import BuildFailed, BuildlabError, EngineError, UsageError
 
 if TYPE_CHECKING:
     from buildlab.claims.candidate import Candidate
 
-HELD, FAILED, NOT_BUILT, NOT_APPLICABLE = "held", "failed", "not built", "not applicable"
+Outcome = Literal["held", "failed", "not built", "not applicable"]
+HELD: Outcome = "held"
+FAILED: Outcome = "failed"
+NOT_BUILT: Outcome = "not built"
+NOT_APPLICABLE: Outcome = "not applicable"
 
 
 class ClaimFailed(Exception):
@@ -43,7 +47,7 @@ def ensure(condition: object, reason: str, detail: str = "") -> None:
 @dataclass(frozen=True)
 class Verdict:
     claim: str
-    outcome: str  # HELD, FAILED, NOT_BUILT or NOT_APPLICABLE
+    outcome: Outcome
     reason: str = ""  # one line, for every outcome but HELD
     detail: str = ""  # the evidence: a log tail, the failing step's output
     seconds: float = 0.0
@@ -77,7 +81,8 @@ def check(claim: str, function: ClaimCheck, candidate: Candidate) -> Verdict:
     not answer, or Ctrl-C, still raises: they are not the claim's)."""
     started = time.monotonic()
     candidate.notes = Notes()
-    outcome, reason, detail = HELD, "", ""
+    outcome: Outcome = HELD
+    reason, detail = "", ""
     try:
         function(candidate)
     except ClaimFailed as failure:
@@ -86,7 +91,9 @@ def check(claim: str, function: ClaimCheck, candidate: Candidate) -> Verdict:
         outcome, reason = NOT_APPLICABLE, str(why)
     except BuildFailed as failure:
         outcome, reason, detail = NOT_BUILT, failure.message, failure.detail
-    except (ContainerFailed, CommandFailed) as failure:
+    except (EngineError, UsageError):
+        raise  # the machine or the command line, not the claim: one line for the user
+    except BuildlabError as failure:  # a container, a command in one, a file the claim reads
         outcome, reason, detail = FAILED, failure.message, failure.detail
     return Verdict(
         claim,

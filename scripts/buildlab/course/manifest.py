@@ -32,7 +32,8 @@ from buildlab.course.model import (
 from buildlab.support.errors import BuildlabError
 from buildlab.support.paths import MANIFEST_FILE
 
-FORMAT_VERSION = 2
+# 3: lessons have goal, task and unsolved; claims a hint; controls fails_with.
+FORMAT_VERSION = 3
 
 
 class ManifestError(BuildlabError):
@@ -90,6 +91,18 @@ def checked(table: Any, keys: Keys, where: str) -> Mapping[str, Any]:
     return table
 
 
+def text(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise ManifestError(f"lessons.toml: {where} must be a string, not {type(value).__name__}")
+    return value
+
+
+def strings(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(each, str) for each in value):
+        raise ManifestError(f"lessons.toml: {where} must be a list of strings")
+    return tuple(value)
+
+
 def _app(name: str, spec: Any) -> App:
     spec = checked(spec, APP, f"[apps.{name}]")
     probe = checked(spec["probe"], PROBE, f"[apps.{name}] probe")
@@ -119,10 +132,10 @@ def _claim(cid: str, spec: Any) -> Claim:
         )
     return Claim(
         id=cid,
-        says=spec["says"],
+        says=text(spec["says"], f"[claims.{cid}] says"),
         control=control,
         holds_earlier=spec.get("holds_earlier"),
-        hint=" ".join(spec["hint"].split()),
+        hint=" ".join(text(spec["hint"], f"[claims.{cid}] hint").split()),
     )
 
 
@@ -137,27 +150,27 @@ def _lesson(spec: Any, tools: tuple[str, ...], number: int) -> Lesson:
         Unsolved(
             claim=each["claim"],
             fails_with=each["fails_with"],
-            tools=tuple(each.get("tools", ())),
+            tools=strings(each.get("tools", []), f"{where} unsolved tools"),
         )
         for each in (checked(u, UNSOLVED, f"{where} unsolved") for u in spec.get("unsolved", []))
     )
     return Lesson(
         id=spec["id"],
         title=spec["title"],
-        goal=" ".join(spec["goal"].split()),
-        task=tuple(spec["task"]),
+        goal=" ".join(text(spec["goal"], f"{where} goal").split()),
+        task=strings(spec["task"], f"{where} task"),
         unsolved=unsolved,
         starts_solved=tuple(spec.get("starts_solved", {}).items()),
         app=spec["app"],
         base=spec["base"],
-        tools=tuple(spec.get("tools", tools)),
-        claims=tuple(spec["claims"]),
+        tools=strings(spec.get("tools", list(tools)), f"{where} tools"),
+        claims=strings(spec["claims"], f"{where} claims"),
         hashed_locks=style == "hashed",
         builder=spec.get("builder"),
         production=bool(spec.get("production", False)),
-        test_apps=tuple(spec.get("test_apps", ())),
-        test_shapes=tuple(spec.get("test_shapes", ())),
-        measure_apps=tuple(spec.get("measure_apps", ())),
+        test_apps=strings(spec.get("test_apps", []), f"{where} test_apps"),
+        test_shapes=strings(spec.get("test_shapes", []), f"{where} test_shapes"),
+        measure_apps=strings(spec.get("measure_apps", []), f"{where} measure_apps"),
         dev_stage=bool(spec.get("dev_stage", False)),
         added_dependency=spec.get("added_dependency", ""),
         private_index=bool(spec.get("private_index", False)),
@@ -189,7 +202,8 @@ def _metric_ref(spec: Any, primary_app: str, where: str) -> MetricRef:
 
 
 def _target(spec: Any, primary: str) -> TargetSpec:
-    spec = checked(spec, TARGET, f"[[targets]] {spec.get('says', '')!r}")
+    says = spec.get("says", "") if isinstance(spec, dict) else ""
+    spec = checked(spec, TARGET, f"[[targets]] {says!r}")
     where = f"[[targets]] {spec['says']!r}"
     if spec["kind"] not in TARGET_KINDS:
         raise ManifestError(
@@ -218,35 +232,65 @@ def parse_manifest(text: str) -> Manifest:
             f"lessons.toml has format_version {data['format_version']!r}; this buildlab reads "
             f"format_version {FORMAT_VERSION}"
         )
-    tools = tuple(data["tools"])
+    tools = strings(data["tools"], "tools")
     primary = data["primary_app"]
-    return Manifest(
-        tools=tools,
-        primary_app=primary,
-        apps={name: _app(name, spec) for name, spec in data["apps"].items()},
-        claims={cid: _claim(cid, spec) for cid, spec in data["claims"].items()},
-        lessons=tuple(
-            _lesson(spec, tools, number) for number, spec in enumerate(data["lessons"], start=1)
-        ),
-        peers={
-            name: Peer(name=name, **checked(spec, PEER, f"[peers.{name}]"))
-            for name, spec in data.get("peers", {}).items()
-        },
-        variations={
-            name: Variation(
-                name=name,
-                lesson=spec["lesson"],
-                tools=tuple(spec["tools"]),
-                add_after_code=spec["add_after_code"],
-                shown_in=spec.get("shown_in"),
-            )
-            for name, spec in data.get("variations", {}).items()
-            if checked(spec, VARIATION, f"[variations.{name}]")
-        },
-        targets=tuple(_target(spec, primary) for spec in data.get("targets", [])),
-        peer_apps=tuple(data.get("peer_apps", [primary])),
-        shapes={name: _shape(name, spec) for name, spec in data.get("shapes", {}).items()},
+    return cross_checked(
+        Manifest(
+            tools=tools,
+            primary_app=primary,
+            apps={name: _app(name, spec) for name, spec in data["apps"].items()},
+            claims={cid: _claim(cid, spec) for cid, spec in data["claims"].items()},
+            lessons=tuple(
+                _lesson(spec, tools, number) for number, spec in enumerate(data["lessons"], start=1)
+            ),
+            peers={
+                name: Peer(name=name, **checked(spec, PEER, f"[peers.{name}]"))
+                for name, spec in data.get("peers", {}).items()
+            },
+            variations={
+                name: Variation(
+                    name=name,
+                    lesson=spec["lesson"],
+                    tools=tuple(spec["tools"]),
+                    add_after_code=spec["add_after_code"],
+                    shown_in=spec.get("shown_in"),
+                )
+                for name, spec in data.get("variations", {}).items()
+                if checked(spec, VARIATION, f"[variations.{name}]")
+            },
+            targets=tuple(_target(spec, primary) for spec in data.get("targets", [])),
+            peer_apps=tuple(data.get("peer_apps", [primary])),
+            shapes={name: _shape(name, spec) for name, spec in data.get("shapes", {}).items()},
+        )
     )
+
+
+def cross_checked(manifest: Manifest) -> Manifest:
+    """Every name one table gives of another exists there (a typo is one line, here, not a
+    KeyError wherever it is first used)."""
+    lessons = {lesson.id for lesson in manifest.lessons}
+
+    def known(
+        names: tuple[str, ...] | list[str], among: set[str] | dict[str, Any], what: str
+    ) -> None:
+        unknown = [name for name in names if name not in among]
+        if unknown:
+            raise ManifestError(f"lessons.toml: {what} names unknown {', '.join(unknown)}")
+
+    known([manifest.primary_app], manifest.apps, "primary_app")
+    for lesson in manifest.lessons:
+        where = f"[[lessons]] {lesson.id}"
+        known(lesson.claims, manifest.claims, f"{where} claims")
+        known([lesson.app, *lesson.test_apps, *lesson.measure_apps], manifest.apps, f"{where} apps")
+        known(lesson.test_shapes, manifest.shapes, f"{where} test_shapes")
+        known(lesson.tools, set(manifest.tools), f"{where} tools")
+        known([lesson.builds_on] if lesson.builds_on else [], lessons, f"{where} builds_on")
+        known([u.claim for u in lesson.unsolved], set(lesson.claims), f"{where} unsolved")
+    for claim in manifest.claims.values():
+        if claim.control is not None:
+            known([claim.control.lesson], lessons, f"[claims.{claim.id}] control")
+            known([claim.control.tool], set(manifest.tools), f"[claims.{claim.id}] control")
+    return manifest
 
 
 @cache

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,8 +36,9 @@ PYTHON_MINOR = re.compile(r"\s*(3\.\d+)")
 
 
 @dataclass(frozen=True, kw_only=True)
-class Tool:
-    """The data every tool has; the methods each tool's class implements."""
+class Tool(ABC):
+    """The data every tool has; the methods each tool's class must implement (abstract: a tool
+    class without one cannot be made) or may override."""
 
     name: str
     package: str  # the PyPI distribution that provides the tool (version in pins.toml)
@@ -106,22 +108,22 @@ class Tool:
         path = project / self.lock_file
         return [path] if path.is_file() else []
 
+    @abstractmethod
     def locked_versions(self, lock: str) -> dict[str, str]:
         """name -> version of every package the lock installs into the runtime (its main
         group), not the project itself."""
-        raise NotImplementedError(self.name)
 
+    @abstractmethod
     def locked_names(self, lock: str) -> set[str]:
         """Every package name the lock pins, whatever its group (normalized)."""
-        raise NotImplementedError(self.name)
 
+    @abstractmethod
     def conditional_packages(self, lock: str) -> set[str]:
         """Locked packages that a Linux image with Python 3.13 does not install (markers)."""
-        raise NotImplementedError(self.name)
 
+    @abstractmethod
     def own_output_problem(self, lock: str) -> str:
         """Why the text is not a lock this tool wrote ("" when it is)."""
-        raise NotImplementedError(self.name)
 
     # --- manifests ---------------------------------------------------------------------------
 
@@ -142,14 +144,14 @@ class Tool:
         """Drop a declared dependency from the manifest, without re-locking."""
         drop_line(directory / self.manifest_file, rf'^\s*"{re.escape(name)}[^"]*",?\s*$')
 
+    @abstractmethod
     def use_public_index(self, directory: Path, url: str) -> None:
         """Make `url` the index for every name not tied to another index (what PyPI is)."""
-        raise NotImplementedError(self.name)
 
+    @abstractmethod
     def index_tie(self, directory: Path, package: str) -> tuple[str, bool]:
         """The private index the manifest names, and whether it ties `package` to it so that
         no other index may serve that name."""
-        raise NotImplementedError(self.name)
 
     def python_version(self, project: Path) -> tuple[str, str] | None:
         """The Python minor a project asks for, and where it says so (None: it does not)."""

@@ -151,7 +151,7 @@ def wait_until(
 def serving(watched: Watched, path: str) -> bool:
     try:
         status, _ = containers.http("GET", watched.url(path), timeout=2)
-    except OSError:
+    except ContainerFailed:  # nothing answers (yet)
         return False
     return status == 200
 

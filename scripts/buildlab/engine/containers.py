@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http.client import HTTPException
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,13 @@ def start(tag: str, container_port: int, *, extra_args: list[str] | None = None)
         ]
     )
     cid = out.stdout.strip()
-    mapping = run(["docker", "port", cid, f"{container_port}/tcp"]).stdout.split()
+    found = run(["docker", "port", cid, f"{container_port}/tcp"], check=False)
+    mapping = found.stdout.split()
+    if found.returncode != 0 or not mapping:  # it exited before Docker published the port
+        container = Container(id=cid, port=0)
+        logs = container.logs()
+        container.remove()
+        raise ContainerFailed("the container exited before it served", detail=logs)
     port = int(mapping[0].rsplit(":", 1)[1])
     return Container(id=cid, port=port)
 
@@ -125,6 +132,8 @@ def http(method: str, url: str, body: Any = None, timeout: float = 5) -> tuple[i
                 return response.status, raw.decode(errors="replace")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode(errors="replace")
+    except (OSError, HTTPException) as exc:  # refused, reset, timed out, garbled
+        raise ContainerFailed(f"{method} {url} got no answer: {exc}") from exc
 
 
 def wait_until_serving(container: Container, path: str, *, timeout: float = 60) -> None:
@@ -140,8 +149,8 @@ def wait_until_serving(container: Container, path: str, *, timeout: float = 60) 
             if status == 200:
                 return
             last = f"HTTP {status}"
-        except (OSError, ValueError) as exc:
-            last = str(exc)
+        except ContainerFailed as exc:
+            last = exc.message
         time.sleep(0.3)
     raise ContainerFailed(
         f"{path} did not answer 200 within {timeout:.0f} s ({last})", detail=container.logs()

@@ -35,8 +35,9 @@ from buildlab.learn.exercise import LEARNER_FILES, exercise_folder, lay_out, ove
 from buildlab.support.errors import BuildFailed, UsageError
 
 CHECK_FILE = ".check.json"  # in the learner's folder: the last check's result
-# A project copied for a check: its .git and environments stay behind.
-PROJECT_IGNORED = shutil.ignore_patterns(".venv", "venv", "__pycache__", ".git")
+# A project copied for a check: its virtual environments stay behind (.git comes: a version
+# from setuptools-scm needs it, and the project's .dockerignore decides what the build sees).
+PROJECT_IGNORED = shutil.ignore_patterns(".venv", "venv", "__pycache__")
 MARKS = {HELD: "ok  ", FAILED: "FAIL", NOT_BUILT: "FAIL", NOT_APPLICABLE: "n/a "}
 
 
@@ -88,31 +89,46 @@ def _requirements(lesson: Lesson) -> None:
         require_compose()
 
 
-def report_line(verdict: Verdict, hint: str) -> list[str]:
+def report_line(verdict: Verdict, hint: str, known_failure: str = "") -> list[str]:
+    """A claim's line: ok; or FAIL, the reason, the evidence (a failed build's step) unless it
+    was shown already, and the claim's hint."""
     line = f"  {MARKS[verdict.outcome]}  {verdict.claim}"
     if verdict.outcome == HELD:
         return [f"{line} ({verdict.seconds:.0f} s)"]
     lines = [f"{line}: {verdict.reason}"]
+    if verdict.outcome == NOT_BUILT and verdict.detail and verdict.detail != known_failure:
+        lines += [f"        {row}" for row in verdict.detail.splitlines()[-12:]]
     if verdict.outcome in (FAILED, NOT_BUILT) and hint:
         lines.append(f"        hint: {hint}")
     return lines
 
 
+# Claims that empty the engine's build cache (`docker builder prune`) run last.
+PRUNING = ("cache-export-survives-prune",)
+
+
 def run_all(
     manifest: Manifest, candidate: Candidate, claims: tuple[str, ...], say: Callable[[str], None]
 ) -> list[Verdict]:
-    """Build once, then every claim; a Dockerfile that does not build fails every claim, and
-    its failing step is shown once."""
+    """Build once (a Dockerfile that does not build: its failing step, shown once), then every
+    claim, those that prune the build cache last."""
+    known = ""
     try:
         candidate.built()
     except BuildFailed as failure:
         say(f"check: the Dockerfile does not build: {failure.message}")
         say(failure.detail)
-        return [Verdict(claim, NOT_BUILT, "the Dockerfile does not build") for claim in claims]
+        known = failure.detail
+    pruning = [claim for claim in claims if claim in PRUNING]
+    if pruning:
+        say(
+            f"check: {', '.join(pruning)} empties this engine's build cache (`docker builder "
+            "prune`): on an engine others share, run it when nobody else builds"
+        )
     verdicts = []
-    for claim in claims:
+    for claim in sorted(claims, key=lambda each: each in PRUNING):
         verdict = run_claim(claim, candidate)
-        for line in report_line(verdict, manifest.claims[claim].hint):
+        for line in report_line(verdict, manifest.claims[claim].hint, known):
             say(line)
         verdicts.append(verdict)
     return verdicts
@@ -199,7 +215,7 @@ def check_project(
         raise UsageError(f"{project} is not a project folder")
     if not (project / "Dockerfile").is_file():
         raise UsageError(f"{project} has no Dockerfile (`buildlab adopt` writes lesson 07's)")
-    guess = detect(manifest, project.resolve(), options)
+    guess = detect(manifest, project.resolve(), options, writing=False)
     _requirements(lesson)
     say(f"check: {project}'s Dockerfile against {lesson.id}'s {len(lesson.claims)} claims")
     for line in guess.how:

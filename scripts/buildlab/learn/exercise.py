@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from buildlab.course import topblock
 from buildlab.course.model import Lesson, Manifest, Variant
 from buildlab.support.errors import UsageError
 from buildlab.support.paths import ROOT
@@ -42,10 +44,18 @@ def starting_files(manifest: Manifest, lesson: Lesson, tool: str) -> dict[str, s
         ignore = Variant(lesson, tool).directory / ".dockerignore"
         return {"Dockerfile": text, ".dockerignore": ignore.read_text(), "compose.yaml": None}
     folder = Variant(previous, tool).directory
-    return {
+    files = {
         name: (folder / name).read_text() if (folder / name).is_file() else None
         for name in LEARNER_FILES
     }
+    dockerfile = files["Dockerfile"]
+    if previous.app != lesson.app and dockerfile and topblock.has_top_block(dockerfile):
+        # Another app in this lesson's context (lesson 10's): the block already names it, so
+        # the exercise is the lesson's idea, not retyping the app's name.
+        files["Dockerfile"] = topblock.with_values(
+            dockerfile, dict(manifest.apps[lesson.app].top_block)
+        )
+    return files
 
 
 def lay_out(manifest: Manifest, lesson: Lesson, tool: str, dest: Path) -> None:
@@ -78,7 +88,9 @@ def task_text(manifest: Manifest, lesson: Lesson, tool: str, folder: Path) -> st
         *(f"  - {step}" for step in lesson.task),
         f"Then: scripts/cli check {lesson.id[:2]} {tool}"
         + ("" if folder == exercise_folder(lesson, tool) else f" {shown}")
-        + f"   (make check-lesson LESSON={lesson.id[:2]} TOOL={tool})",
+        + f"   (make check-lesson LESSON={lesson.id[:2]} TOOL={tool}"
+        + ("" if folder == exercise_folder(lesson, tool) else f" DIR={shown}")
+        + ")",
     ]
     return "\n".join(lines)
 
@@ -98,9 +110,17 @@ def make_exercise(
         raise UsageError(f"{folder} is a file, not a folder")
     if folder.exists() and any(folder.iterdir()) and not force:
         say(f"exercise: {folder} is already there: your work is kept (--force starts again)")
+    elif folder.exists():
+        # --force: the lesson's files and the starting learner files are written again; any
+        # other file of the folder is left alone (never a whole folder removed).
+        with tempfile.TemporaryDirectory(prefix="buildlab-exercise-") as tmp:
+            fresh = Path(tmp) / "fresh"
+            lay_out(manifest, lesson, tool, fresh)
+            for name in LEARNER_FILES:
+                (folder / name).unlink(missing_ok=True)
+            shutil.copytree(fresh, folder, dirs_exist_ok=True)
+        say(f"exercise: started {folder} again (--force)")
     else:
-        if folder.exists():
-            shutil.rmtree(folder)
         folder.parent.mkdir(parents=True, exist_ok=True)
         lay_out(manifest, lesson, tool, folder)
         say(f"exercise: made {folder}")

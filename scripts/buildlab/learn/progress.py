@@ -18,7 +18,7 @@ def state(manifest: Manifest, lesson_id: str, tool: str) -> str:
     if not folder.is_dir():
         return NOT_STARTED
     result = read_result(folder)
-    if result is None:
+    if result is None or (result.lesson, result.tool) != (lesson.id, tool):  # copied from another
         return NOT_CHECKED
     edited = " (edited since)" if result.files_digest != files_digest(folder) else ""
     if result.done:

@@ -35,12 +35,12 @@ def _against(manifest: Manifest, lesson: Lesson) -> str:
 
 
 def your_turn_block(manifest: Manifest, lesson: Lesson) -> str:
-    number = lesson.id[:2]
+    number, tool = lesson.id[:2], lesson.tools[0]  # the tool the solution below shows
     previous = manifest.previous(lesson)
     start = f"lesson {previous.id[:2]}'s Dockerfile" if previous else "an empty Dockerfile"
     commands = {
-        f"make exercise LESSON={number} TOOL=uv": f"exercises/{lesson.id}/uv, from {start}",
-        f"make check-lesson LESSON={number} TOOL=uv": "this lesson's claims, on your Dockerfile",
+        f"make exercise LESSON={number} TOOL={tool}": f"exercises/{lesson.id}/{tool}, from {start}",
+        f"make check-lesson LESSON={number} TOOL={tool}": "the lesson's claims, on your Dockerfile",
         "make progress": "where you stand, lesson by lesson and tool by tool",
     }
     width = max(map(len, commands))

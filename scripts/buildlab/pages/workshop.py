@@ -9,11 +9,13 @@ from buildlab.bench import figures, store, tables
 from buildlab.course.model import Manifest
 
 
-def _seconds(data: store.Results, lesson: str, app: str, metric: str) -> float | None:
+def _seconds(
+    data: store.Results, tools: tuple[str, ...], lesson: str, app: str, metric: str
+) -> float | None:
     """The median over tools of a lesson's median seconds for one scenario."""
     medians = [
         value
-        for tool in ("pip-tools", "pipenv", "poetry", "uv")
+        for tool in tools
         if (build := figures.find(data, lesson, tool, app)) is not None
         and (value := figures.summary(build, metric).median) is not None
     ]
@@ -28,8 +30,8 @@ def agenda_block(manifest: Manifest, data: store.Results | None) -> str:
         measured = lesson
         while measured.same_image_as_previous and (before := manifest.previous(measured)):
             measured = before
-        cold = _seconds(data, measured.id, lesson.app, "cold")
-        edit = _seconds(data, measured.id, lesson.app, "code_change")
+        cold = _seconds(data, lesson.tools, measured.id, lesson.app, "cold")
+        edit = _seconds(data, lesson.tools, measured.id, lesson.app, "code_change")
         rows.append(
             [
                 f"[{lesson.id[:2]} {lesson.title}](../lessons/{lesson.id}/README.md)",
