@@ -83,7 +83,8 @@ def test_check_runs_lesson_07s_claims_on_a_projects_own_dockerfile(tmp_path: Pat
     session = f"learnproject{os.getpid()}"
     project = single_module_project(tmp_path / "service")
     env = {"BUILDLAB_SESSION": session}
-    assert run_cli("adopt", str(project), "--no-build", env=env).returncode == 0
+    written = run_cli("adopt", str(project), "--no-build", "--force", env=env)
+    assert written.returncode == 0, written.stderr
     result = run_cli("check", "--lesson", "07", str(project), env=env, timeout=1800)
     FACTS.append("buildlab check --lesson 07 PROJECT:\n" + result.stdout.rstrip())
     assert result.returncode == 0, result.stdout + result.stderr
