@@ -8,7 +8,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -94,17 +93,19 @@ def test_check_runs_lesson_07s_claims_on_a_projects_own_dockerfile(tmp_path: Pat
     assert labelled(session) == []
 
 
-def _scratch_folders() -> set[Path]:
-    return set(Path(tempfile.gettempdir()).glob("buildlab-*"))
-
-
 def test_ctrl_c_during_a_check_leaves_nothing(tmp_path: Path) -> None:
     session = f"learnctrlc{os.getpid()}"
-    before = _scratch_folders()
+    scratch = tmp_path / "tmp"  # the check's own temporary folders go here, nowhere else
+    scratch.mkdir()
     assert _cli(session, tmp_path, "exercise", "07", "uv").returncode == 0
     process = subprocess.Popen(
         [sys.executable, "-m", "buildlab", "check", "07", "uv"],
-        env={**os.environ, "BUILDLAB_SESSION": session, "BUILDLAB_EXERCISES": str(tmp_path)},
+        env={
+            **os.environ,
+            "BUILDLAB_SESSION": session,
+            "BUILDLAB_EXERCISES": str(tmp_path),
+            "TMPDIR": str(scratch),
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -123,4 +124,4 @@ def test_ctrl_c_during_a_check_leaves_nothing(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
     assert labelled(session) == []
-    assert _scratch_folders() <= before, "a scratch folder of the check was left behind"
+    assert list(scratch.iterdir()) == [], "a temporary folder of the check was left behind"
