@@ -21,8 +21,8 @@ def smaller_than_previous_lesson(ctx: Candidate) -> None:
     before = images.uncompressed_size(previous.built().tag)
     after = images.uncompressed_size(ctx.built().tag)
     ensure(
-        after < before,
-        f"the image is {after / 1e6:.0f} MB, not smaller than {previous.lesson.id}'s "
+        after <= before * (1 - limits.SMALLER_BY_AT_LEAST),
+        f"the image is {after / 1e6:.0f} MB, not a tenth smaller than {previous.lesson.id}'s "
         f"{before / 1e6:.0f} MB",
     )
 

@@ -45,3 +45,8 @@ DEV_REBUILD_WITHIN_SECONDS = 300.0
 # dev-runs-as-non-root: how long a file written on the host may take to appear in the
 # container (compose's own debounce is well under a second).
 DEV_SYNC_WITHIN_SECONDS = 15.0
+
+# smaller-than-previous-lesson: the lesson's change (a slim base, no caches) takes off far more
+# than this; two builds of the same Dockerfile can differ by a few bytes (a cache file in a
+# layer), so "smaller" must mean by a real margin, not by those bytes.
+SMALLER_BY_AT_LEAST = 0.10
