@@ -39,15 +39,20 @@ def your_turn_block(manifest: Manifest, lesson: Lesson) -> str:
     previous = manifest.previous(lesson)
     start = f"lesson {previous.id[:2]}'s Dockerfile" if previous else "an empty Dockerfile"
     commands = {
-        f"make exercise LESSON={number} TOOL={tool}": f"exercises/{lesson.id}/{tool}, from {start}",
-        f"make check-lesson LESSON={number} TOOL={tool}": "the lesson's claims, on your Dockerfile",
-        "make progress": "where you stand, lesson by lesson and tool by tool",
+        f"make exercise LESSON={number} TOOL={tool}": "your folder, and the task",
+        f"make check-lesson LESSON={number} TOOL={tool}": "the claims, on your files",
+        "make progress": "where you stand",
     }
     width = max(map(len, commands))
     lines = [
         "```sh",
         *(f"{command:<{width}}   # {what}" for command, what in commands.items()),
         "```",
+        "",
+        f"Your folder is `exercises/{lesson.id}/{tool}`, starting from {start} (or another "
+        "tool's: "
+        + ", ".join(f"`TOOL={other}`" for other in lesson.tools if other != tool)
+        + "). Then:",
         "",
         *(f"- {step}" for step in lesson.task),
         "",
