@@ -48,6 +48,11 @@ def code_change_ships_only_code(ctx: Candidate) -> None:
     name = re.sub(r"[^a-z0-9]+", "-", ctx.name.lower())
     repository = registry.Repository(registry.unique_name(f"buildlab/claims/{name}"))
     with ctx.scratch() as context:
+        # Code no build has seen yet, before and after: both builds then reuse the same cached
+        # steps up to the code's COPY. With the lesson's own code, the first build could match
+        # an older cache record of the whole image, and the second the newest records of the
+        # steps before the code (a cache can hold two results for one step, after --no-cache).
+        make_code_change(context, ctx.app)
         before = ctx.build(context, ctx.tag("ships-code-1"))
         repository.push(before.tag)
         code = images.code_bytes(
@@ -76,11 +81,21 @@ def code_change_ships_only_code(ctx: Candidate) -> None:
             f"the push uploaded {pushed.uploaded_bytes} bytes; the code is {code} bytes "
             f"compressed (+ {limits.PUSH_OVERHEAD_BYTES} allowed for manifests and config)"
         )
-    ensure(not problems, "; ".join(problems))
+    detail = "\n".join(
+        f"layer {i}: {a[:19]} -> {b[:19]}" for i, (a, b) in enumerate(zip(old, new)) if a != b
+    )
+    if problems:
+        detail += "\nhistory before:\n" + _history_text(before.tag)
+        detail += "\nhistory after:\n" + _history_text(after.tag)
+    ensure(not problems, "; ".join(problems), detail)
     ctx.notes.add(
         f"code-change-ships-only-code {ctx.name}: the push after a code change "
         f"uploaded {pushed.uploaded_bytes} bytes (code: {code} bytes compressed)"
     )
+
+
+def _history_text(tag: str) -> str:
+    return "\n".join(f"  {size:>10}  {created[:90]}" for created, size in images.history(tag))
 
 
 def dependency_change_uses_cache_mount(ctx: Candidate) -> None:
