@@ -124,4 +124,5 @@ def test_ctrl_c_during_a_check_leaves_nothing(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
     assert labelled(session) == []
-    assert list(scratch.iterdir()) == [], "a temporary folder of the check was left behind"
+    left = sorted(str(path.relative_to(scratch)) for path in scratch.rglob("*"))
+    assert left == [], f"the check left temporary files behind: {left[:20]}"

@@ -12,6 +12,7 @@ from buildlab.adopt.options import add_project_arguments
 from buildlab.course.manifest import load_manifest
 from buildlab.support.errors import BuildlabError, UsageError
 from buildlab.support.paths import ROOT, STATE_DIR
+from buildlab.support.scratch import run_temporary_folder
 
 DEFAULT_RESULTS = STATE_DIR / "results" / "results.json"
 
@@ -20,7 +21,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with run_temporary_folder():
+            return int(args.func(args) or 0)
     except BuildlabError as exc:
         print(f"buildlab: {exc.message}", file=sys.stderr)
         if exc.detail:

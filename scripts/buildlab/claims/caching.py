@@ -82,7 +82,9 @@ def code_change_ships_only_code(ctx: Candidate) -> None:
             f"compressed (+ {limits.PUSH_OVERHEAD_BYTES} allowed for manifests and config)"
         )
     detail = "\n".join(
-        f"layer {i}: {a[:19]} -> {b[:19]}" for i, (a, b) in enumerate(zip(old, new)) if a != b
+        f"layer {i}: {a[:19]} -> {b[:19]}"
+        for i, (a, b) in enumerate(zip(old, new, strict=False))
+        if a != b
     )
     if problems:
         detail += "\nhistory before:\n" + _history_text(before.tag)

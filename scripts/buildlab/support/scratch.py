@@ -18,3 +18,18 @@ def scratch_dir(directory: Path) -> Iterator[Path]:
         target = Path(tmp) / directory.name
         shutil.copytree(directory, target, ignore=IGNORED_IN_COPY)
         yield target
+
+
+@contextmanager
+def run_temporary_folder() -> Iterator[Path]:
+    """One folder for every temporary folder of this run, removed when the run ends however it
+    ends: a Ctrl-C that lands between a folder's creation and its clean-up hook cannot leave one
+    behind."""
+    parent = Path(tempfile.mkdtemp(prefix="buildlab-run-"))
+    previous = tempfile.tempdir
+    tempfile.tempdir = str(parent)
+    try:
+        yield parent
+    finally:
+        tempfile.tempdir = previous
+        shutil.rmtree(parent, ignore_errors=True)
