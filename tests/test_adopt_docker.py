@@ -77,3 +77,16 @@ def test_adopt_a_server_that_never_answers_shows_its_log(tmp_path: Path) -> None
     print(result.stderr)
     assert result.stderr.startswith("buildlab: the image of the Dockerfile written to")
     assert "no_such_app" in result.stderr  # the server's own log says what it could not find
+
+
+def test_adopt_a_python_the_engine_lacks_is_one_line_naming_the_image(tmp_path: Path) -> None:
+    project = single_module_project(tmp_path / "service")
+    (project / "Dockerfile").unlink()
+    (project / ".python-version").write_text("3.99\n")  # no engine has it, and no registry
+    result = _adopt(project)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("buildlab: the base image python:3.99-")
+    assert "is not on this engine and could not be pulled" in lines[0]
+    assert "adopt --python" in lines[0]

@@ -608,6 +608,25 @@ def test_build_log_parser_finds_cached_and_failed_steps() -> None:
     assert "failed step: [4/4] RUN false" in buildlog.failure_summary(log, steps)
 
 
+def test_a_base_image_the_engine_cannot_pull_is_one_line_naming_it() -> None:
+    from buildlab.engine import buildlog
+
+    # Docker 26's own last line, as this project's engine printed it for a Python it lacks.
+    log = (
+        "ERROR: failed to solve: python:3.12-slim-trixie: failed to resolve source metadata "
+        "for docker.io/library/python:3.12-slim-trixie: failed to do request: Head "
+        '"https://registry-1.docker.io/v2/library/python/manifests/3.12-slim-trixie": dial '
+        "tcp: lookup registry-1.docker.io on 10.255.255.53:53: no such host"
+    )
+    line = buildlog.missing_base_image(log)
+    assert line is not None
+    assert "\n" not in line
+    assert line.startswith("the base image python:3.12-slim-trixie is not on this engine")
+    assert "(no such host)" in line
+    assert "--python" in line
+    assert buildlog.missing_base_image("ERROR: process did not complete successfully") is None
+
+
 def test_measure_selects_lessons_tools_apps_and_peers_from_the_manifest(manifest: Manifest) -> None:
     from buildlab.bench.subjects import select_subjects
 

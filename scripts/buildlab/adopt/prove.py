@@ -21,7 +21,7 @@ from buildlab.claims.candidate import Candidate, final_workdir
 from buildlab.claims.catalog import run_claim
 from buildlab.course import topblock
 from buildlab.course.model import App, Manifest, Probe
-from buildlab.engine import builds, labels, registry
+from buildlab.engine import buildlog, builds, labels, registry
 from buildlab.engine.images import uncompressed_size
 from buildlab.support.errors import BuildFailed, ContainerFailed, UsageError
 
@@ -131,6 +131,9 @@ def prove(
         try:
             cold = builds.build(work, tag, extra_args=["--no-cache"])
         except BuildFailed as exc:
+            if strict and exc.message.startswith(buildlog.MISSING_BASE_IMAGE):
+                # One line that names the image (nothing in the project to fix).
+                raise BuildFailed(f"{exc.message}, then adopt again with --force") from exc
             if strict:
                 raise BuildFailed(
                     f"the Dockerfile written to {project} does not build (fix the project or "

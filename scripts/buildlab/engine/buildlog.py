@@ -82,3 +82,27 @@ def failure_summary(log: str, steps: list[Step], lines: int = 30) -> str:
             tail = "\n".join(step.output[-lines:])
             return f"failed step: {step.name}\n{step.error}\n{tail}".rstrip()
     return "\n".join(log.rstrip().splitlines()[-lines:])
+
+
+UNRESOLVED_BASE = re.compile(
+    r"failed to resolve source metadata for (?:docker\.io/library/)?(\S+?): (.*)$"
+)
+
+
+MISSING_BASE_IMAGE = "the base image"
+
+
+def missing_base_image(log: str) -> str | None:
+    """One line for a FROM image the engine has not got and could not pull (Docker's own
+    line ends in a DNS or registry error that names neither the fix nor the cause), or None."""
+    for line in reversed(log.splitlines()):
+        found = UNRESOLVED_BASE.search(line)
+        if found:
+            image, cause = found.groups()
+            return (
+                f"{MISSING_BASE_IMAGE} {image} is not on this engine and could not be pulled "
+                f"({cause.rsplit(': ', 1)[-1]}): pull it where a registry answers, or pick a "
+                "Python this engine has (`docker images python`; adopt --python, or "
+                "--build-arg PYTHON_VERSION=...)"
+            )
+    return None

@@ -121,7 +121,7 @@ def _build_once(
         )
     if returncode != 0:
         raise BuildFailed(
-            f"docker build failed for {context}",
+            buildlog.missing_base_image(log) or f"docker build failed for {context}",
             detail=buildlog.failure_summary(log, steps),
             log=log,
         )
