@@ -27,9 +27,12 @@ PUSH_OVERHEAD_BYTES = 100_000
 LOAD_CLIENTS = 20
 LOAD_SECONDS = 4.0
 STOP_AFTER_SECONDS = 1.5
-# A request sent less than this before `docker stop` may still be between the client and the
-# server's accept queue (Docker's port proxy) when SIGTERM closes the listener: it is refused,
-# never answered wrongly. Measured: the refused ones were sent at most 4 ms before the stop.
+# A request sent shortly before `docker stop` may still wait in the listen queue (or in Docker's
+# port proxy) when SIGTERM closes the listener: it is refused, never answered wrongly. How long
+# it may wait there is at most the longest response time under this load (the queue is part of
+# every response time), and never less than this floor. Measured: on an idle machine the
+# refused ones were sent at most 4 ms before the stop; on a busy 2-core CI machine, answered
+# requests took up to a few hundred ms, and refused ones were sent up to 0.4 s before the close.
 CONNECT_MARGIN_SECONDS = 0.025
 # Docker's own stop timeout: the container must have exited by then, with code 0.
 DOCKER_STOP_TIMEOUT_SECONDS = 10.0

@@ -41,6 +41,13 @@ class LoadRun:
     def stop_seconds(self) -> float:
         return self.stop_finished - self.stop_started
 
+    def queue_margin(self, floor: float) -> float:
+        """The longest response time of the requests answered before the stop (at least
+        `floor`): a request sent less than this before the stop may still have been waiting in
+        the listen queue, unseen by the server, when SIGTERM closed the listener."""
+        answered = [r for r in self.requests if r.ok and r.finished <= self.stop_started]
+        return max([floor, *(r.finished - r.started for r in answered)])
+
     def served_per_second(self) -> float:
         served = [r for r in self.requests if r.ok and r.finished <= self.stop_started]
         first = min((r.started for r in self.requests), default=self.stop_started)
