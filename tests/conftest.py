@@ -1,4 +1,10 @@
-"""Shared fixtures. In CI (CI=true or BUILDLAB_FORBID_SKIPS=1) every skip becomes a failure."""
+"""Shared fixtures. In CI (CI=true or BUILDLAB_FORBID_SKIPS=1) every skip becomes a failure.
+
+The Docker tier runs in two parts (scripts/test): tests on two pytest-xdist workers, then the
+`prunes` ones alone. Every test of one lesson variant goes to one worker in order
+(`xdist_group`): its claims share that worker's builds. A test prunes when it empties the
+builder's cache or its cache mounts, which another worker's build may be counting on.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,16 @@ from buildlab.course.manifest import load_manifest
 from buildlab.course.model import Manifest
 
 FORBID_SKIPS = os.environ.get("CI") == "true" or os.environ.get("BUILDLAB_FORBID_SKIPS") == "1"
+# Claims whose check prunes the builder's cache (cache-export) or every cache mount (a wrong
+# password must be asked of the index, not answered from uv's cache).
+PRUNING_CLAIMS = {"cache-export-survives-prune", "private-index-needs-the-secret"}
+# Modules every test of which prunes (`buildlab measure` starts each subject cold), and modules
+# whose tests share a module fixture (one worker builds the docs site, one browser).
+PRUNING_MODULES = {"test_measure_docker"}
+ONE_WORKER_MODULES = {"test_site_browser", "test_learn_docker", "test_adopt_docker"}
+# Where the facts a test measured travel in its report (from an xdist worker to the summary).
+FACT_KEYS = {"buildlab_fact": "FACTS", "buildlab_control": "CONTROL_FAILURES"}
+REPORTED: dict[str, list[str]] = {key: [] for key in FACT_KEYS}
 
 
 @pytest.fixture(scope="session")
@@ -18,27 +34,82 @@ def manifest() -> Manifest:
     return load_manifest()
 
 
+def _claims_of(item: pytest.Item) -> set[str]:
+    """The claims a test runs (from its parameters), to tell whether it prunes."""
+    params = getattr(item, "callspec", None)
+    if params is None:
+        return set()
+    found: set[str] = set()
+    for value in params.params.values():
+        if isinstance(value, str):
+            found.add(value)
+        elif hasattr(value, "id") and hasattr(value, "control"):  # a Claim
+            found.add(value.id)
+        elif hasattr(value, "unsolved"):  # a Lesson: the claims its exercise runs
+            found.update(entry.claim for entry in value.unsolved)
+    return found
+
+
+def _group(item: pytest.Item) -> str | None:
+    """The worker group: one lesson variant, one shared fixture; None: any worker."""
+    module = item.path.stem
+    if module in ONE_WORKER_MODULES:
+        return module
+    params = getattr(item, "callspec", None)
+    if params is None:
+        return None
+    values = params.params
+    if "variant" in values:
+        return str(values["variant"].name)
+    if "lesson" in values and "tool" in values:
+        return f"{values['lesson'].id}/{values['tool']}"
+    if "folder" in values:  # the in-image lock checks share one session fixture
+        return "in-image-locks"
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = item.path.stem
+        if module in PRUNING_MODULES or _claims_of(item) & PRUNING_CLAIMS:
+            item.add_marker(pytest.mark.prunes)
+        if (group := _group(item)) is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    import helpers
+
     report = yield
     if FORBID_SKIPS and report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"skipped, and skips are failures in CI: {reason}"
+    for key, name in FACT_KEYS.items():  # what this phase of the test measured, in its report
+        lines: list[str] = getattr(helpers, name)
+        report.user_properties.extend((key, line) for line in lines)
+        lines.clear()
     return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """On the process that prints the summary (xdist's controller, or pytest itself)."""
+    for key, value in report.user_properties:
+        if key in REPORTED:
+            REPORTED[key].append(str(value))
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """What the claim tests measured on their way (requests served, stop times, digests)."""
-    from helpers import CONTROL_FAILURES, FACTS
-
-    if FACTS:
-        terminalreporter.section("figures the claim tests measured")
-        for line in FACTS:
-            terminalreporter.write_line(line)
-    if CONTROL_FAILURES:
-        terminalreporter.section("negative controls: where each claim's check failed, as it must")
-        for line in CONTROL_FAILURES:
-            terminalreporter.write_line(line)
+    titles = {
+        "buildlab_fact": "figures the claim tests measured",
+        "buildlab_control": "negative controls: where each claim's check failed, as it must",
+    }
+    for key, title in titles.items():
+        if REPORTED[key]:
+            terminalreporter.section(title)
+            for line in REPORTED[key]:
+                terminalreporter.write_line(line)

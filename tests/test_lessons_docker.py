@@ -56,7 +56,8 @@ def engine() -> Iterator[None]:
         pytest.skip(f"no image registry answers at {registry.ADDRESS}: run `make doctor`")
     yield
     labels.cleanup()
-    registry.empty()
+    if "PYTEST_XDIST_WORKER" not in os.environ:  # the other worker may still push
+        registry.empty()
 
 
 @pytest.fixture(scope="session")
