@@ -2,20 +2,52 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from buildlab.engine import buildlog
 from buildlab.engine.labels import label_args
 from buildlab.support.errors import BuildFailed
+from buildlab.support.paths import STATE_DIR
 from buildlab.support.proc import run
 
 BUILD_ENV = {**os.environ, "DOCKER_BUILDKIT": "1", "BUILDKIT_PROGRESS": "plain"}
+
+# One build at a time from this repository, whichever process asks (the test workers, a
+# `buildlab` command beside them): Docker 26's BuildKit can panic, and take dockerd down with
+# it, when two builds that share steps finish together (a nil pointer in
+# solver.(*Job).walkProvenance, seen with two test workers). Nothing else waits on it.
+BUILD_LOCK = STATE_DIR / "build.lock"
+_held = 0  # how deep this process is inside one_build_at_a_time()
+
+
+@contextmanager
+def one_build_at_a_time() -> Iterator[None]:
+    """Hold the repository's build lock (re-entrant within a process)."""
+    global _held
+    if _held:
+        _held += 1
+        try:
+            yield
+        finally:
+            _held -= 1
+        return
+    BUILD_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with BUILD_LOCK.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        _held = 1
+        try:
+            yield
+        finally:
+            _held = 0
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @dataclass
@@ -61,12 +93,13 @@ def build(
     stops the build client, which cancels the build: no image is left behind. A build lost to
     the engine's unpack race is run once more (unless `retry_unpack_race` is off: a timed
     build records the failure instead of a second, cached, time)."""
-    try:
+    with one_build_at_a_time():
+        try:
+            return _build_once(context, tag, extra_args, timeout, on_line)
+        except BuildFailed as failure:
+            if not retry_unpack_race or ENGINE_UNPACK_RACE not in failure.detail:
+                raise
         return _build_once(context, tag, extra_args, timeout, on_line)
-    except BuildFailed as failure:
-        if not retry_unpack_race or ENGINE_UNPACK_RACE not in failure.detail:
-            raise
-    return _build_once(context, tag, extra_args, timeout, on_line)
 
 
 def _build_once(

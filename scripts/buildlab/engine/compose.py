@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from buildlab.engine import containers, labels, servers
+from buildlab.engine import builds, containers, labels, servers
 from buildlab.support.errors import BuildlabError, ContainerFailed, EngineError
 from buildlab.support.proc import free_port, run, tail
 
@@ -165,7 +165,12 @@ def watching(directory: Path, health_path: str, *, port: int | None = None) -> I
     if port is None:
         port = free_port()
     name = f"buildlab-dev-{labels.SESSION}-{secrets.token_hex(3)}"
-    with tempfile.TemporaryDirectory(prefix="buildlab-compose-") as scratch:
+    # compose builds when it starts and when a dependency file changes: no other build of ours
+    # may run beside it (builds.one_build_at_a_time says why).
+    with (
+        builds.one_build_at_a_time(),
+        tempfile.TemporaryDirectory(prefix="buildlab-compose-") as scratch,
+    ):
         ours = "{" + f'"{labels.LABEL}": "1", "{labels.SESSION_LABEL}": "{labels.SESSION}"' + "}"
         override = Path(scratch, "labels.yaml")
         override.write_text(OVERRIDE.format(service=SERVICE, labels=ours))
