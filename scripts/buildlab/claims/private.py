@@ -36,13 +36,15 @@ def _secrets(password: str) -> list[bytes]:
 
 def private_index_needs_the_secret(ctx: Candidate) -> None:
     """Each build changes a dependency file first, so the install step runs: a cached step
-    needs no secret (BuildKit keeps secrets out of the cache key). The wrong password meets
-    empty cache mounts."""
+    needs no secret (BuildKit keeps secrets out of the cache key). Both builds without the
+    right password meet empty cache mounts: uv answers from its cache what it fetched lately,
+    so a Dockerfile that never mounts the secret built after one that did would pass."""
     password = private_index.token()
     wrong = f"not-{password}"
     address = f"{private_index.HOST}:{private_index.PORT}"
     with ctx.scratch() as context, tempfile.TemporaryDirectory() as tmp:
         make_dependency_file_change(context, ctx.tool_name)
+        builds.prune_cache_mounts()
         missing = _must_fail(
             context,
             ctx.tag("no-secret"),

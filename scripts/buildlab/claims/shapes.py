@@ -49,6 +49,10 @@ def _shape_serves(ctx: Candidate, shape: Shape) -> None:
     ensure(
         any(CODE_COPY.match(step) for step in reran),
         f"shape {shape.name}: the code change did not reach the build",
+        "\n".join(
+            f"{'CACHED' if step.cached else 'ran   '} {step.instruction[:100]}"
+            for step in after.build_steps
+        ),
     )
 
 
