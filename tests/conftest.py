@@ -13,20 +13,26 @@ from collections.abc import Generator
 
 import pytest
 
+from buildlab.claims.catalog import PRUNES_BUILD_CACHE, PRUNES_CACHE_MOUNTS
 from buildlab.course.manifest import load_manifest
 from buildlab.course.model import Manifest
 
 FORBID_SKIPS = os.environ.get("CI") == "true" or os.environ.get("BUILDLAB_FORBID_SKIPS") == "1"
-# Claims whose check prunes the builder's cache (cache-export) or every cache mount (a wrong
-# password must be asked of the index, not answered from uv's cache).
-PRUNING_CLAIMS = {"cache-export-survives-prune", "private-index-needs-the-secret"}
+PRUNING_CLAIMS = PRUNES_BUILD_CACHE | PRUNES_CACHE_MOUNTS
 # Modules every test of which prunes (`buildlab measure` starts each subject cold), and modules
 # whose tests share a module fixture (one worker builds the docs site, one browser).
 PRUNING_MODULES = {"test_measure_docker"}
 ONE_WORKER_MODULES = {"test_site_browser", "test_learn_docker", "test_adopt_docker"}
-# Where the facts a test measured travel in its report (from an xdist worker to the summary).
-FACT_KEYS = {"buildlab_fact": "FACTS", "buildlab_control": "CONTROL_FAILURES"}
-REPORTED: dict[str, list[str]] = {key: [] for key in FACT_KEYS}
+# What tests record in helpers.py's lists travels in each test's report (from an xdist worker
+# to the summary), under a key: the key, the list's name and the summary's section title.
+FACT_LISTS = {
+    "buildlab_fact": ("FACTS", "figures the claim tests measured"),
+    "buildlab_control": (
+        "CONTROL_FAILURES",
+        "negative controls: where each claim's check failed, as it must",
+    ),
+}
+REPORTED: dict[str, list[str]] = {key: [] for key in FACT_LISTS}
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +94,7 @@ def pytest_runtest_makereport(
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
         report.longrepr = f"skipped, and skips are failures in CI: {reason}"
-    for key, name in FACT_KEYS.items():  # what this phase of the test measured, in its report
+    for key, (name, _) in FACT_LISTS.items():  # what this phase of the test measured
         lines: list[str] = getattr(helpers, name)
         report.user_properties.extend((key, line) for line in lines)
         lines.clear()
@@ -104,11 +110,7 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """What the claim tests measured on their way (requests served, stop times, digests)."""
-    titles = {
-        "buildlab_fact": "figures the claim tests measured",
-        "buildlab_control": "negative controls: where each claim's check failed, as it must",
-    }
-    for key, title in titles.items():
+    for key, (_, title) in FACT_LISTS.items():
         if REPORTED[key]:
             terminalreporter.section(title)
             for line in REPORTED[key]:

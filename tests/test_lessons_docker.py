@@ -19,7 +19,7 @@ import pytest
 
 from buildlab.claims.breaks import BREAKS
 from buildlab.claims.candidate import Candidate
-from buildlab.claims.catalog import run_claim
+from buildlab.claims.catalog import PRUNES_BUILD_CACHE, run_claim
 from buildlab.claims.verdict import FAILED, Verdict
 from buildlab.course.locks import stale_locks
 from buildlab.course.manifest import load_manifest
@@ -38,7 +38,7 @@ pytestmark = pytest.mark.docker
 MANIFEST = load_manifest()
 # Claims that prune the builder's cache run last (test_claim_that_prunes_the_builder_cache):
 # every build after a prune starts cold.
-PRUNING = {"cache-export-survives-prune"}
+PRUNING = PRUNES_BUILD_CACHE
 # Cheapest order: all claims of one variant together, so its layers are warm for the next.
 CASES = [
     (v, claim) for v in MANIFEST.all_variants() for claim in v.lesson.claims if claim not in PRUNING

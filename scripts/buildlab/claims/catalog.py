@@ -16,6 +16,11 @@ from buildlab.claims import (
 from buildlab.claims.candidate import Candidate
 from buildlab.claims.verdict import ClaimCheck, Verdict, check
 
+# Claims whose check empties the engine's whole build cache (`docker builder prune`), and
+# those that empty every cache mount: a build beside them loses what it counted on.
+PRUNES_BUILD_CACHE = frozenset({"cache-export-survives-prune"})
+PRUNES_CACHE_MOUNTS = frozenset({"private-index-needs-the-secret"})
+
 CLAIMS: dict[str, ClaimCheck] = {
     "serves-http": serving.serves_http,
     "code-change-reinstalls-dependencies": caching.code_change_reinstalls_dependencies,

@@ -45,11 +45,13 @@ class LoadRun:
         """The longest response time of the requests answered before the stop (at least
         `floor`): a request sent less than this before the stop may still have been waiting in
         the listen queue, unseen by the server, when SIGTERM closed the listener."""
-        answered = [r for r in self.requests if r.ok and r.finished <= self.stop_started]
-        return max([floor, *(r.finished - r.started for r in answered)])
+        return max([floor, *(r.finished - r.started for r in self.answered_before_stop())])
+
+    def answered_before_stop(self) -> list[Request]:
+        return [r for r in self.requests if r.ok and r.finished <= self.stop_started]
 
     def served_per_second(self) -> float:
-        served = [r for r in self.requests if r.ok and r.finished <= self.stop_started]
+        served = self.answered_before_stop()
         first = min((r.started for r in self.requests), default=self.stop_started)
         return len(served) / max(self.stop_started - first, 1e-9)
 

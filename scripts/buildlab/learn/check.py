@@ -25,7 +25,7 @@ from buildlab.adopt.detect import detect
 from buildlab.adopt.options import ProjectOptions
 from buildlab.adopt.prove import project_candidate
 from buildlab.claims.candidate import Candidate
-from buildlab.claims.catalog import run_claim
+from buildlab.claims.catalog import PRUNES_BUILD_CACHE, run_claim
 from buildlab.claims.verdict import FAILED, HELD, NOT_APPLICABLE, NOT_BUILT, Verdict
 from buildlab.course.model import Lesson, Manifest, Variant
 from buildlab.engine import labels, private_index
@@ -105,7 +105,7 @@ def report_line(verdict: Verdict, hint: str, known_failure: str = "") -> list[st
 
 
 # Claims that empty the engine's build cache (`docker builder prune`) run last.
-PRUNING = ("cache-export-survives-prune",)
+PRUNING = PRUNES_BUILD_CACHE
 
 
 def run_all(
