@@ -44,6 +44,10 @@ def private_index_needs_the_secret(ctx: Candidate) -> None:
     address = f"{private_index.HOST}:{private_index.PORT}"
     with ctx.scratch() as context, tempfile.TemporaryDirectory() as tmp:
         make_dependency_file_change(context, ctx.tool_name)
+        # uv takes a file it fetched lately from its cache without asking the index (the
+        # index sends Last-Modified and no Cache-Control: HTTP's heuristic freshness), so a
+        # missing or wrong password would go unnoticed: the password must be what is tested.
+        # Neither build below can put the private package in the cache: both fail to fetch it.
         builds.prune_cache_mounts()
         missing = _must_fail(
             context,
@@ -59,10 +63,6 @@ def private_index_needs_the_secret(ctx: Candidate) -> None:
         )
         netrc = Path(tmp, "netrc")
         netrc.write_text(private_index.netrc_text(wrong))
-        # uv takes a file it fetched lately from its cache without asking the index (the
-        # index sends Last-Modified and no Cache-Control: HTTP's heuristic freshness), so a
-        # wrong password would go unnoticed: the password must be what is tested.
-        builds.prune_cache_mounts()
         refused = _must_fail(
             context,
             ctx.tag("wrong-secret"),
