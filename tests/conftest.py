@@ -2,7 +2,7 @@
 
 The Docker tier runs in two parts (scripts/test): tests on two pytest-xdist workers, then the
 `prunes` ones alone. Every test of one lesson variant goes to one worker in order
-(`xdist_group`): its claims share that worker's builds. A test prunes when it empties the
+(`_group`): its claims share that worker's builds. A test prunes when it empties the
 builder's cache or its cache mounts, which another worker's build may be counting on.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator
+from pathlib import PurePosixPath
 
 import pytest
 
@@ -56,31 +57,42 @@ def _claims_of(item: pytest.Item) -> set[str]:
     return found
 
 
-def _group(item: pytest.Item) -> str | None:
-    """The worker group: one lesson variant, one shared fixture; None: any worker."""
-    module = item.path.stem
-    if module in ONE_WORKER_MODULES:
-        return module
-    params = getattr(item, "callspec", None)
-    if params is None:
+VARIANTS = {f"{lesson.id}/{tool}" for lesson in load_manifest().lessons for tool in lesson.tools}
+
+
+def _group(nodeid: str) -> str | None:
+    """The worker group of a test, from its id: one lesson variant (`LESSON/TOOL`, how the
+    variant tests' parameters are named), one shared fixture; None: any worker."""
+    module, _, test = nodeid.partition("::")
+    if (stem := PurePosixPath(module).stem) in ONE_WORKER_MODULES:
+        return stem
+    name, _, param = test.partition("[")
+    if name == "test_lock_is_fresh_by_its_tools_own_check_in_the_image":
+        return "in-image-locks"  # they share one session fixture
+    variant = param.rstrip("]").split(":", 1)[0]
+    return variant if variant in VARIANTS else None
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadgroup`, grouped by `_group`: xdist 3.8 marks a group by rewriting each
+    item's `_nodeid`, which pytest 9.2 no longer reads, so its groups are silently lost (every
+    worker built every variant); the controller sees only test ids, so the group comes from the
+    id."""
+    if config.getvalue("dist") != "loadgroup":
         return None
-    values = params.params
-    if "variant" in values:
-        return str(values["variant"].name)
-    if "lesson" in values and "tool" in values:
-        return f"{values['lesson'].id}/{values['tool']}"
-    if "folder" in values:  # the in-image lock checks share one session fixture
-        return "in-image-locks"
-    return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByGroup(LoadScopeScheduling):  # type: ignore[misc]  # xdist ships no types
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid) or nodeid
+
+    return ByGroup(config, log)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        module = item.path.stem
-        if module in PRUNING_MODULES or _claims_of(item) & PRUNING_CLAIMS:
+        if item.path.stem in PRUNING_MODULES or _claims_of(item) & PRUNING_CLAIMS:
             item.add_marker(pytest.mark.prunes)
-        if (group := _group(item)) is not None:
-            item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1259,3 +1259,36 @@ def test_top_block_fences_are_lesson_07s(variant: Variant) -> None:
         if line.startswith("# ====")
     ]
     assert mine == fences
+
+
+def test_each_variants_docker_tests_share_one_worker_group() -> None:
+    """The Docker tier's two workers split it by `conftest._group`, read from test ids (xdist's
+    own groups are lost under pytest 9.2): every test of a variant is in that variant's group,
+    the browser tests in one."""
+    from conftest import _group
+
+    from buildlab.support.paths import ROOT
+
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-m", "docker or browser", "--collect-only", "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    ids = [line for line in listed.stdout.splitlines() if "::" in line]
+    assert ids, listed.stdout + listed.stderr
+    wrong = []
+    for nodeid in ids:
+        param = nodeid.partition("[")[2].rstrip("]").split(":", 1)[0]
+        wanted = param if param in {v.name for v in VARIANTS} else None
+        if "test_site_browser" in nodeid:
+            wanted = "test_site_browser"
+        if "test_lock_is_fresh_by_its_tools_own_check_in_the_image" in nodeid:
+            wanted = "in-image-locks"
+        if wanted is not None and _group(nodeid) != wanted:
+            wrong.append(f"{nodeid}: group {_group(nodeid)}, not {wanted}")
+    variant_tests = [n for n in ids if "test_claim[" in n]
+    assert variant_tests, ids
+    assert [n for n in variant_tests if _group(n) is None] == []
+    assert wrong == []
