@@ -43,7 +43,10 @@ def _write_module(folder: Path, app: App, name: str, text: str) -> str:
 def dev_edit_served_without_rebuild(ctx: Candidate) -> None:
     _has_a_dev_loop(ctx)
     app = ctx.app
-    with ctx.scratch() as folder, compose.watching(folder, app.health_path) as dev:
+    with (
+        ctx.scratch() as folder,
+        compose.watching(folder, app.health_path, rebuilds=False) as dev,
+    ):
         image = dev.image_id()
         token = secrets.token_hex(4)
         # A new module first, and only once it is in the container the edit that imports it:
@@ -121,7 +124,10 @@ def dev_dependency_change_rebuilds(ctx: Candidate) -> None:
 
 def dev_tests_run_in_container(ctx: Candidate) -> None:
     _has_a_dev_loop(ctx)
-    with ctx.scratch() as folder, compose.watching(folder, ctx.app.health_path) as dev:
+    with (
+        ctx.scratch() as folder,
+        compose.watching(folder, ctx.app.health_path, rebuilds=False) as dev,
+    ):
         result = dev.compose("run", "--rm", "--no-deps", compose.SERVICE, "pytest", check=False)
     ensure(
         result.returncode == 0,
@@ -142,7 +148,7 @@ def dev_runs_as_non_root(ctx: Candidate) -> None:
         host_venv = folder / ".venv"  # what a developer's machine has beside the code
         (host_venv / "bin").mkdir(parents=True)
         (host_venv / "bin" / "python").write_text("#!/bin/sh\nexit 99  # the host's\n")
-        with compose.watching(folder, app.health_path) as dev:
+        with compose.watching(folder, app.health_path, rebuilds=False) as dev:
             pid1 = dev.exec("grep", "^Uid:", "/proc/1/status").stdout.split()[1]
             ensure(pid1 == "10001", f"the dev server runs as UID {pid1}, not 10001")
             module = _write_module(folder, app, "dev_synced", "VALUE = 42\n")

@@ -9,6 +9,7 @@ own compose.yaml is never edited.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -157,10 +158,15 @@ def serving(watched: Watched, path: str) -> bool:
 
 
 @contextmanager
-def watching(directory: Path, health_path: str, *, port: int | None = None) -> Iterator[Watched]:
+def watching(
+    directory: Path, health_path: str, *, port: int | None = None, rebuilds: bool = True
+) -> Iterator[Watched]:
     """`docker compose watch` on a lesson folder (its compose.yaml), serving `health_path` on
     127.0.0.1:`port` (a free one by default; `buildlab dev` checks the one it is given is
-    free). Always taken down: containers, network, the images it built, the override file."""
+    free). Always taken down: containers, network, the images it built, the override file.
+
+    `rebuilds=False`: the caller changes no file that makes compose build again, so the build
+    lock is held only until the first build serves, not for the whole session."""
     require_compose()
     if port is None:
         port = free_port()
@@ -168,9 +174,10 @@ def watching(directory: Path, health_path: str, *, port: int | None = None) -> I
     # compose builds when it starts and when a dependency file changes: no other build of ours
     # may run beside it (builds.one_build_at_a_time says why).
     with (
-        builds.one_build_at_a_time(),
+        contextlib.ExitStack() as build_lock,
         tempfile.TemporaryDirectory(prefix="buildlab-compose-") as scratch,
     ):
+        build_lock.enter_context(builds.one_build_at_a_time())
         ours = "{" + f'"{labels.LABEL}": "1", "{labels.SESSION_LABEL}": "{labels.SESSION}"' + "}"
         override = Path(scratch, "labels.yaml")
         override.write_text(OVERRIDE.format(service=SERVICE, labels=ours))
@@ -194,6 +201,8 @@ def watching(directory: Path, health_path: str, *, port: int | None = None) -> I
                     f"docker compose watch ended with exit code {process.returncode}",
                     detail=tail(watched.watch_log()),
                 )
+            if not rebuilds:
+                build_lock.close()  # built and serving: nothing builds again until the end
             yield watched
         finally:
             if process.poll() is None:
