@@ -219,6 +219,24 @@ def test_a_failed_build_reports_the_failing_step(engine: None) -> None:
     assert "no such package: boom" in failure.value.detail
 
 
+def test_a_dev_stage_that_does_not_build_is_one_error_not_a_wait(engine: None) -> None:
+    """compose watch prints a failed build and keeps waiting for an edit: the dev loop says
+    the stage did not build at once, never "never served" after its 600 s time-out."""
+    from buildlab.engine import compose
+    from buildlab.support.errors import BuildlabError
+
+    variant = MANIFEST.variant("09-development-loop", "uv")
+    with scratch_copy(variant) as context:
+        break_dockerfile(context / "Dockerfile")
+        with (
+            pytest.raises(BuildlabError) as failure,
+            compose.watching(context, MANIFEST.apps[variant.lesson.app].health_path),
+        ):
+            pass
+    assert failure.value.message.endswith("the dev stage did not build"), failure.value.message
+    assert "no such package: boom" in failure.value.detail
+
+
 def test_ctrl_c_removes_containers_and_images(engine: None) -> None:
     session = f"ctrlc{os.getpid()}"
     variant = MANIFEST.variant("07-production", "uv")

@@ -149,6 +149,10 @@ def wait_until(
     raise ContainerFailed(f"{what}: not within {timeout:.0f} s", detail=detail())
 
 
+# What BuildKit prints when a build fails; compose watch prints it and waits for an edit.
+BUILD_FAILED = "failed to solve"
+
+
 def serving(watched: Watched, path: str) -> bool:
     try:
         status, _ = containers.http("GET", watched.url(path), timeout=2)
@@ -191,11 +195,20 @@ def watching(
         )
         try:
             wait_until(
-                lambda: serving(watched, health_path) or process.poll() is not None,
+                lambda: (
+                    serving(watched, health_path)
+                    or process.poll() is not None
+                    or BUILD_FAILED in watched.watch_log()
+                ),
                 timeout=600,
                 what=f"{directory.name}: the dev container never served {health_path}",
                 detail=lambda: tail(watched.watch_log()),
             )
+            if BUILD_FAILED in watched.watch_log():  # compose watch keeps running: say it now
+                raise BuildlabError(
+                    f"{directory.name}: the dev stage did not build",
+                    detail=tail(watched.watch_log()),
+                )
             if process.poll() is not None:
                 raise BuildlabError(
                     f"docker compose watch ended with exit code {process.returncode}",

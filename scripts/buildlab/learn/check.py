@@ -25,7 +25,7 @@ from buildlab.adopt.detect import detect
 from buildlab.adopt.options import ProjectOptions
 from buildlab.adopt.prove import project_candidate
 from buildlab.claims.candidate import Candidate
-from buildlab.claims.catalog import PRUNES_BUILD_CACHE, run_claim
+from buildlab.claims.catalog import PRUNES_BUILD_CACHE, PRUNES_CACHE_MOUNTS, run_claim
 from buildlab.claims.verdict import FAILED, HELD, NOT_APPLICABLE, NOT_BUILT, Verdict
 from buildlab.course.model import Lesson, Manifest, Variant
 from buildlab.engine import labels, private_index
@@ -120,12 +120,18 @@ def run_all(
         say(f"check: the Dockerfile does not build: {failure.message}")
         say(failure.detail)
         known = failure.detail
-    pruning = [claim for claim in claims if claim in PRUNING]
-    if pruning:
-        say(
-            f"check: {', '.join(pruning)} empties this engine's build cache (`docker builder "
-            "prune`): on an engine others share, run it when nobody else builds"
-        )
+    for chosen, what in (
+        (PRUNES_BUILD_CACHE, "this engine's build cache (`docker builder prune`)"),
+        (
+            PRUNES_CACHE_MOUNTS,
+            "this engine's cache mounts (`docker builder prune --filter type=exec.cachemount`)",
+        ),
+    ):
+        if pruning := [claim for claim in claims if claim in chosen]:
+            say(
+                f"check: {', '.join(pruning)} empties {what}: on an engine others share, run "
+                "it when nobody else builds"
+            )
     verdicts = []
     for claim in sorted(claims, key=lambda each: each in PRUNING):
         verdict = run_claim(claim, candidate)
