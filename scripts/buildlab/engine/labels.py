@@ -50,6 +50,16 @@ def cleanup(session: str | None = SESSION) -> None:
     (session=None: all sessions)."""
     selector = f"{LABEL}=1" if session is None else f"{SESSION_LABEL}={session}"
     for list_cmd, rm_cmd in LABELLED_KINDS:
+        if rm_cmd[:2] == ["docker", "rmi"]:
+            # One prune, not an `rmi` per image: with the containerd image store every `rmi`
+            # collects garbage on its own (3.5 s an image, against 1.1 s in one prune, measured
+            # on 20 images of an engine holding 220); a test worker leaves hundreds. The
+            # session's containers are gone already; `rmi --force` below takes what is left.
+            subprocess.run(
+                ["docker", "image", "prune", "--all", "--force", "--filter", f"label={selector}"],
+                capture_output=True,
+                check=False,
+            )
         remove_in_parallel(rm_cmd, sorted(set(labelled_ids(list_cmd, selector))))
 
 
