@@ -57,7 +57,7 @@ def _claims_of(item: pytest.Item) -> set[str]:
     return found
 
 
-VARIANTS = {f"{lesson.id}/{tool}" for lesson in load_manifest().lessons for tool in lesson.tools}
+VARIANTS = {variant.name for variant in load_manifest().all_variants()}
 
 
 def _group(nodeid: str) -> str | None:

@@ -61,7 +61,7 @@ def labelled(session: str) -> list[str]:
     selector = f"{labels.SESSION_LABEL}={session}"
     return [
         id_
-        for list_cmd, _ in labels.LABELLED_KINDS
+        for list_cmd, _, _ in labels.LABELLED_KINDS
         for id_ in labels.labelled_ids(list_cmd, selector)
     ]
 
