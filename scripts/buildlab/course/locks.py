@@ -65,7 +65,6 @@ def _in_image(
     image: str, folder: LockFolder, command: str, *, drop_lock: bool = False
 ) -> list[bytes]:
     """Run the pinned tool in `image` on a copy of the folder; return the locks after."""
-    tool = TOOLS[folder.tool]
     with scratch_dir(folder.directory) as work:
         locks = [work / name for name in _lock_names(folder)]
         if folder.lock_subdir:
@@ -75,19 +74,28 @@ def _in_image(
         if drop_lock:
             for lock in locks:
                 lock.unlink(missing_ok=True)
-        version = load_pins().tool(tool.package)
-        script = (
-            f"pip install --quiet --root-user-action=ignore {tool.package}=={version} && {command}"
-        )
-        run_container(
-            image,
-            ["sh", "-c", script],
-            mount=work,
-            env=TOOL_ENV,
-            timeout=1800,
-            extra_args=private_index.lock_args() if folder.private_index else None,
-        )
+        run_tool(image, folder.tool, work, command, private=folder.private_index)
         return [lock.read_bytes() for lock in locks]
+
+
+def run_tool(
+    image: str, tool: str, directory: Path, command: str, *, private: bool = False
+) -> None:
+    """Run `command` with the pinned tool, in `image`, on `directory` (edited in place);
+    `private`: with the private index's credentials (lesson 10's locks)."""
+    package = TOOLS[tool].package
+    script = (
+        f"pip install --quiet --root-user-action=ignore {package}=={load_pins().tool(package)}"
+        f" && {command}"
+    )
+    run_container(
+        image,
+        ["sh", "-c", script],
+        mount=directory,
+        env=TOOL_ENV,
+        timeout=1800,
+        extra_args=private_index.lock_args() if private else None,
+    )
 
 
 def _lock_command(folder: LockFolder) -> str:

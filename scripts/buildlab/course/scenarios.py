@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from buildlab.course import topblock
+from buildlab.course import locks, topblock
 from buildlab.course.model import App, Lesson, Manifest, Peer, Shape, Variant
 from buildlab.course.tools import TOOLS
 from buildlab.support.errors import BuildlabError
@@ -29,6 +29,39 @@ def make_dependency_file_change(context: Path, tool: str) -> None:
     """An edit that invalidates the dependency layer while the lock stays valid: a comment."""
     with (context / TOOLS[tool].dependency_edit_file).open("a") as handle:
         handle.write(f"# changed by buildlab {secrets.token_hex(4)}\n")
+
+
+# The version in pyproject.toml's [project] table, and the text before it.
+PROJECT_VERSION = re.compile(r'(?m)^(\[project\]\n(?:[^\[\n].*\n|\n)*?version *= *")([^"]*)"')
+
+
+def project_version(context: Path) -> str:
+    """The project's version in pyproject.toml's [project] table ("" when it states none)."""
+    path = context / "pyproject.toml"
+    found = PROJECT_VERSION.search(path.read_text()) if path.is_file() else None
+    return found.group(2) if found else ""
+
+
+def make_release(context: Path, tool_name: str, image: str) -> str:
+    """A release: the project's version set to one no build has seen (a cached result of an
+    earlier run must not stand in for this one), by the tool's own command in `image` (uv also
+    writes it into uv.lock), or, for a tool with no such command (pip-tools), in
+    pyproject.toml as a person would. Returns the new version."""
+    tool = TOOLS[tool_name]
+    before = project_version(context)
+    if not before:
+        raise BuildlabError(f"{context}: pyproject.toml's [project] table states no version")
+    version = f"{before.split('.')[0]}.{secrets.randbelow(10**6)}.{secrets.randbelow(10**6)}"
+    if tool.version_bump:
+        locks.run_tool(image, tool_name, context, tool.version_bump.format(version=version))
+    else:
+        path = context / "pyproject.toml"
+        path.write_text(
+            PROJECT_VERSION.sub(lambda m: f'{m.group(1)}{version}"', path.read_text(), count=1)
+        )
+    if project_version(context) != version:
+        raise BuildlabError(f"{tool.name} did not set the version to {version}")
+    return version
 
 
 def make_code_change(context: Path, app: App) -> None:

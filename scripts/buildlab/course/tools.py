@@ -82,6 +82,13 @@ class Tool(ABC):
     # A tool whose install step, given no lock at all, locks anew (`pipenv install --deploy`):
     # the lesson names the lock file so that its absence stops the build.
     locks_anew_without_a_lock: bool = False
+    # How a release sets the project's version: the tool's own command ({version}: the new
+    # one), run in the image on the project (it rewrites the lock where the lock holds the
+    # version: uv); "" when the tool has none: pyproject.toml's [project] table is edited.
+    # `keeps_a_version` is False when the tool's files hold no version of the project at all
+    # (a Pipfile): a release then changes only code.
+    version_bump: str = ""
+    keeps_a_version: bool = True
 
     @property
     def manifest_file(self) -> str:
@@ -405,6 +412,7 @@ TOOLS: dict[str, Tool] = {
             from_cache=PIP_FROM_CACHE,
             log_flag=" --verbose",
             executables=("pipenv",),
+            keeps_a_version=False,
             refused=(
                 r"Looking in indexes: http://{index}/simple",
                 r"No matching distribution found for acme-holidays",
@@ -428,6 +436,7 @@ TOOLS: dict[str, Tool] = {
             from_cache=r"^\s*- Installing \S+ \(",
             log_flag=" -vvv",
             executables=("poetry",),
+            version_bump="poetry version {version}",
             refused=(r"Authorization error accessing http://{index}/",),
         ),
         # uv prints "Prepared N packages" only when it had to download or build some.
@@ -446,6 +455,7 @@ TOOLS: dict[str, Tool] = {
             from_cache=r"^Installed \d+ packages?",
             log_flag="",
             executables=("uv", "uvx"),
+            version_bump="uv version {version} --no-sync",
             refused=(
                 r"HTTP status client error \((401 Unauthorized|403 Forbidden)\) for url \(http://{index}/",
             ),
