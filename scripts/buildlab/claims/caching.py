@@ -13,8 +13,10 @@ from buildlab.course.scenarios import (
     make_code_change,
     make_dependency_file_change,
     make_install_log_verbose,
+    make_release,
 )
 from buildlab.engine import builds, images, registry
+from buildlab.support.pins import load_pins
 
 # The code's COPY: `COPY . .` or `COPY . /app`, with any flags (--chown, --link).
 CODE_COPY = re.compile(r"^COPY(\s+--\S+)*\s+\.\s")
@@ -41,6 +43,35 @@ def code_change_reinstalls_dependencies(ctx: Candidate) -> None:
 def code_change_keeps_dependencies_cached(ctx: Candidate) -> None:
     step = ctx.dependency_step(_rebuild_after_code_change(ctx))
     ensure(step.cached, f"{step.instruction!r} re-ran after a code-only change")
+
+
+def version_bump_keeps_dependencies_cached(ctx: Candidate) -> None:
+    """Two releases in a row, each versioned by the tool itself: the first lets the tool write
+    its files as it does today (uv re-resolves on a version change and rewrites its lock), the
+    second is the one checked, so that only the version differs between the two builds. A
+    tool whose files hold no version of the project (pipenv) releases by a code change."""
+    tool = ctx.tool
+    if not tool.keeps_a_version:
+        step = ctx.dependency_step(_rebuild_after_code_change(ctx))
+        ensure(
+            step.cached,
+            f"the install step re-ran after a release (code only): {step.instruction[:80]!r}",
+        )
+        return
+    ctx.lesson_only("a release is bumped in a lesson folder's pyproject.toml")
+    image = load_pins().image(ctx.lesson.builder or ctx.lesson.base)
+    with ctx.scratch() as context:
+        first = make_release(context, tool.name, image)
+        ctx.build(context, ctx.tag("release"))
+        second = make_release(context, tool.name, image)
+        after = ctx.build(context, ctx.tag("release"))
+    step = ctx.dependency_step(after)
+    ensure(
+        step.cached,
+        f"the install step re-ran after a version-only change ({first} -> {second}): "
+        f"{step.instruction[:80]!r}",
+    )
+    ctx.notes.add(f"version-bump-keeps-dependencies-cached {ctx.name}: {first} -> {second}")
 
 
 def code_change_ships_only_code(ctx: Candidate) -> None:

@@ -26,6 +26,7 @@ CLAIMS: dict[str, ClaimCheck] = {
     "code-change-reinstalls-dependencies": caching.code_change_reinstalls_dependencies,
     "code-change-keeps-dependencies-cached": caching.code_change_keeps_dependencies_cached,
     "code-change-ships-only-code": caching.code_change_ships_only_code,
+    "version-bump-keeps-dependencies-cached": caching.version_bump_keeps_dependencies_cached,
     "stale-lock-fails-build": locking.stale_lock_fails_build,
     "locked-installs-are-identical": locking.locked_installs_are_identical,
     "smaller-than-previous-lesson": contents.smaller_than_previous_lesson,
