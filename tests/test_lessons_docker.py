@@ -5,6 +5,7 @@ Real builds, real containers, real HTTP. Needs an engine (`make doctor`); in CI 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -348,3 +349,31 @@ def test_pip_tools_does_not_see_a_removed_dependency(built: dict[str, BuildResul
     with candidate.scratch() as context:
         tool.remove_dependency(context, removable_dependency(tool, context))
         candidate.build(context, candidate.tag("removed-dependency"))
+
+
+def test_a_layered_lock_installed_alone_lacks_the_apps_dependencies(
+    built: dict[str, BuildResult],
+) -> None:
+    """The negative control of the pip-tools-layered-locks shape, which project-shapes-serve
+    builds and serves with both layers: prod.txt alone (prod.in says `-c base.txt`, so it lists
+    only the server) builds, and the app dies without Flask. This is what lesson 07 did before
+    LOCK named several locks, and what adopt chose before it read the `-c` lines."""
+    from buildlab.claims.serving import serve_and_stop
+    from buildlab.course.probe import HARDENED
+    from buildlab.course.scenarios import shape_app, shaped_project
+
+    shape = MANIFEST.shapes["pip-tools-layered-locks"]
+    assert len(dict(shape.top_block)["LOCK"].split()) == 2
+    alone = dataclasses.replace(
+        shape,
+        top_block=(("LOCK", "requirements/prod.txt"), ("LOCK_SOURCE", "requirements/prod.in")),
+    )
+    candidate = Candidate.of_variant(
+        MANIFEST, MANIFEST.variant("07-production", "pip-tools"), built
+    )
+    with shaped_project(MANIFEST, alone, candidate.context) as project:
+        tag = candidate.build(project, candidate.tag("layered-alone")).tag
+    with pytest.raises(ContainerFailed, match="exited before it served") as failure:
+        serve_and_stop(tag, shape_app(MANIFEST, alone), HARDENED)
+    assert "No module named 'flask'" in failure.value.detail, failure.value.detail[-2000:]
+    CONTROL_FAILURES.append("pip-tools-layered-locks with prod.txt alone: No module named 'flask'")

@@ -108,25 +108,65 @@ def _chosen_lock(
                 f"several pip-compile locks ({names}): say which one the image installs with --lock"
             )
         chosen, why = servers[0], "the pip-compile lock with the server in it"
-    relative = str(chosen.relative_to(project))
-    if "--hash=" not in chosen.read_text() and writing:
-        raise BuildlabError(
-            f"{relative} has no hashes: compile it with `pip-compile --generate-hashes` "
-            "(lesson 07 installs with --require-hashes)"
-        )
-    guess.set("LOCK", relative, why)
     source = chosen.with_suffix(".in")
     project_table = _pyproject(project).get("project")
     if source.exists():
-        guess.set("LOCK_SOURCE", str(source.relative_to(project)), "the .in file beside it")
+        layers = [*_constraint_layers(project, source), (chosen, source)]
+        source_why = "the .in file beside it"
     elif isinstance(project_table, dict) and "dependencies" in project_table:
-        guess.set("LOCK_SOURCE", "pyproject.toml", "[project] dependencies")
+        layers, source_why = [(chosen, project / "pyproject.toml")], "[project] dependencies"
     elif writing:
         raise BuildlabError(
-            f"cannot tell what {relative} was compiled from (no {source.name} beside it, no "
-            "[project] dependencies in pyproject.toml)"
+            f"cannot tell what {chosen.relative_to(project)} was compiled from (no "
+            f"{source.name} beside it, no [project] dependencies in pyproject.toml)"
         )
+    else:
+        layers, source_why = [], ""
+    for layer, _ in layers or [(chosen, chosen)]:
+        if "--hash=" not in layer.read_text() and writing:
+            raise BuildlabError(
+                f"{layer.relative_to(project)} has no hashes: compile it with `pip-compile "
+                "--generate-hashes` (lesson 07 installs with --require-hashes)"
+            )
+    relative = str(chosen.relative_to(project))
+    if len(layers) > 1:
+        names = " ".join(str(layer.relative_to(project)) for layer, _ in layers)
+        guess.set("LOCK", names, f"{why}, and the locks its .in file constrains itself to (-c)")
+        sources = " ".join(str(compiled.relative_to(project)) for _, compiled in layers)
+        guess.set("LOCK_SOURCE", sources, "the .in file beside each")
+        return relative
+    guess.set("LOCK", relative, why)
+    if layers:
+        guess.set("LOCK_SOURCE", str(layers[0][1].relative_to(project)), source_why)
     return relative
+
+
+CONSTRAINT_LINE = re.compile(r"^\s*(?:-c\s*|--constraint[=\s]\s*)(\S+)", re.MULTILINE)
+
+
+def _constraint_layers(
+    project: Path, source: Path, seen: frozenset[Path] = frozenset()
+) -> list[tuple[Path, Path]]:
+    """The locks a requirements .in file constrains itself to (`-c base.txt`, pip-tools'
+    layered workflow), base first, each with the .in file it was compiled from: the image must
+    install them too, since the constrained lock lists only what its own .in file adds."""
+    root = project.resolve()
+    layers: list[tuple[Path, Path]] = []
+    for name in CONSTRAINT_LINE.findall(source.read_text()):
+        lock = (source.parent / name).resolve()
+        below = lock.with_suffix(".in")
+        if lock in seen or not lock.is_file() or not lock.is_relative_to(root):
+            continue  # a constraint outside the project, or no lock: nothing to install
+        if not below.is_file():
+            raise BuildlabError(
+                f"{source.relative_to(project)} constrains itself to {name}, but no "
+                f"{below.name} beside it says what that lock was compiled from"
+            )
+        for layer in [*_constraint_layers(project, below, seen | {lock}), (lock, below)]:
+            relative = (project / layer[0].relative_to(root), project / layer[1].relative_to(root))
+            if relative not in layers:
+                layers.append(relative)
+    return layers
 
 
 def _python(project: Path, chosen: Tool, default: str) -> tuple[str, str]:
