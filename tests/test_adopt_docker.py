@@ -90,3 +90,37 @@ def test_adopt_a_python_the_engine_lacks_is_one_line_naming_the_image(tmp_path: 
     assert lines[0].startswith("buildlab: the base image python:3.99-")
     assert "is not on this engine and could not be pulled" in lines[0]
     assert "adopt --python" in lines[0]
+
+
+def test_adopt_relock_compiles_a_lock_without_hashes_again_with_them(tmp_path: Path) -> None:
+    """A project whose pip-compile lock has no hashes: adopt refuses it in one line; with
+    --relock it runs the lock's own pip-compile command again with --generate-hashes, in the
+    image's Python, and the pins stay what they were."""
+    from buildlab.course.locks import run_tool
+    from buildlab.course.manifest import load_manifest
+    from buildlab.course.tools import TOOLS
+    from buildlab.support.pins import load_pins
+
+    tool = TOOLS["pip-tools"]
+    project = single_module_project(tmp_path / "service")
+    (project / "Dockerfile").unlink()
+    lock = project / "requirements.txt"
+    pins = tool.locked_versions(lock.read_text())
+    image = load_pins().image(load_manifest().production_lesson.builder or "python_full")
+    # The lock as a project without hashes has it: its own pip-compile wrote it.
+    run_tool(
+        image, "pip-tools", project, "pip-compile --quiet --strip-extras requirements.in", env={}
+    )
+    assert "--hash=" not in lock.read_text()
+    refused = _adopt(project, "--no-build")
+    assert refused.returncode != 0
+    assert "add --relock" in refused.stderr, refused.stderr
+    result = _adopt(project, "--no-build", "--relock")
+    assert result.returncode == 0, result.stderr
+    text = lock.read_text()
+    assert "--hash=sha256:" in text
+    assert "#    pip-compile --generate-hashes --strip-extras requirements.in" in text or (
+        "--generate-hashes" in text.split("--hash=")[0]
+    ), text[:600]
+    assert tool.locked_versions(text) == pins
+    assert "adopt --relock: pip-compile" in result.stdout, result.stdout

@@ -1292,3 +1292,28 @@ def test_each_variants_docker_tests_share_one_worker_group() -> None:
     assert variant_tests, ids
     assert [n for n in variant_tests if _group(n) is None] == []
     assert wrong == []
+
+
+def test_adopt_offers_relock_for_a_lock_without_hashes(tmp_path: Path) -> None:
+    """A pip-compile lock without hashes (lesson 02's, made by pip-compile) is one line
+    offering --relock; --relock runs the command the header records, with --generate-hashes
+    added once (the Docker tier runs it: test_adopt_docker)."""
+    import shutil
+
+    from buildlab.adopt.relock import recorded_command, with_hashes
+    from helpers import single_module_project
+
+    project = single_module_project(tmp_path / "service")
+    (project / "Dockerfile").unlink()
+    pinned = MANIFEST.lesson("02").directory / "pip-tools" / "requirements.txt"
+    shutil.copy2(pinned, project / "requirements.txt")
+    refused = _adopt_fails(tmp_path, project)
+    assert "requirements.txt has no hashes" in refused, refused
+    assert "add --relock" in refused, refused
+    header = (
+        "#\n# by the following command:\n#\n#    pip-compile --strip-extras requirements.in\n#\n"
+    )
+    assert recorded_command(header) == "pip-compile --strip-extras requirements.in"
+    assert recorded_command(pinned.read_text()) is None  # ours says `buildlab relock`
+    assert with_hashes("pip-compile x.in") == "pip-compile x.in --generate-hashes"
+    assert with_hashes("pip-compile --generate-hashes x.in") == "pip-compile --generate-hashes x.in"

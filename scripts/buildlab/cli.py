@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from buildlab.adopt.options import add_project_arguments
+from buildlab.adopt.options import RELOCK_HELP, add_project_arguments
 from buildlab.course.manifest import load_manifest
 from buildlab.support.errors import BuildlabError, UsageError
 from buildlab.support.paths import ROOT, STATE_DIR
@@ -141,6 +141,7 @@ def _parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace an existing Dockerfile and .dockerignore"
     )
     p.add_argument("--no-build", action="store_true", help="only write the files")
+    p.add_argument("--relock", action="store_true", help=RELOCK_HELP)
     p.set_defaults(func=_adopt)
 
     p = sub.add_parser(
@@ -408,6 +409,7 @@ def _adopt(args: argparse.Namespace) -> None:
         project_options(args),
         force=args.force,
         build=not args.no_build,
+        relock=args.relock,
     )
 
 

@@ -125,8 +125,9 @@ def _chosen_lock(
     for layer, _ in layers or [(chosen, chosen)]:
         if "--hash=" not in layer.read_text() and writing:
             raise BuildlabError(
-                f"{layer.relative_to(project)} has no hashes: compile it with `pip-compile "
-                "--generate-hashes` (lesson 07 installs with --require-hashes)"
+                f"{layer.relative_to(project)} has no hashes (lesson 07 installs with "
+                "--require-hashes): add --relock to compile it again with --generate-hashes, "
+                "by its own pip-compile command in the image's Python"
             )
     relative = str(chosen.relative_to(project))
     if len(layers) > 1:

@@ -34,6 +34,12 @@ HELP = {
     "never written into the image",
 }
 
+# adopt's own flag (adopt/relock.py): not a guess it overrides, so not a ProjectOptions field.
+RELOCK_HELP = (
+    "pip-tools: compile each lock without hashes again, with --generate-hashes, by the "
+    "pip-compile command its header records, in the image's Python (pins kept)"
+)
+
 
 def add_project_arguments(parser: argparse.ArgumentParser) -> None:
     for each in fields(ProjectOptions):

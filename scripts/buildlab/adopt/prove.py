@@ -21,6 +21,7 @@ from buildlab.claims.candidate import Candidate, final_workdir
 from buildlab.claims.catalog import run_claim
 from buildlab.course import topblock
 from buildlab.course.model import App, Manifest, Probe
+from buildlab.course.tools import TOOLS
 from buildlab.engine import buildlog, builds, labels, registry
 from buildlab.engine.images import uncompressed_size
 from buildlab.support.errors import BuildFailed, ContainerFailed, UsageError
@@ -188,6 +189,27 @@ def report(new: Figures, old: Figures | None) -> str:
     return "\n".join(lines)
 
 
+def _relock(
+    manifest: Manifest, project: Path, options: ProjectOptions, say: Callable[[str], None]
+) -> None:
+    """--relock: the project's pip-compile locks without hashes, compiled again with them in
+    the builder image of the Python the project asks for (or --python)."""
+    from buildlab.adopt.relock import relock_without_hashes
+    from buildlab.course.dockerfile import from_lines
+    from buildlab.engine.daemon import require_engine
+
+    if not project.is_dir():
+        raise UsageError(f"{project}: no such folder")
+    text = lesson_dockerfile(manifest, "pip-tools").read_text()
+    asked = TOOLS["pip-tools"].python_version(project)
+    python = options.python or (asked[0] if asked else "")
+    if python:
+        text = topblock.with_values(text, {"PYTHON_VERSION": python})
+    (builder,) = [image for image, alias in from_lines(text) if alias == "builder"]
+    require_engine()
+    relock_without_hashes(project, builder, say)
+
+
 def adopt(
     manifest: Manifest,
     project: Path,
@@ -195,9 +217,12 @@ def adopt(
     *,
     force: bool,
     build: bool,
+    relock: bool = False,
     say: Callable[[str], None] = print,
 ) -> None:
     project = project.resolve() if project.exists() else project
+    if relock:
+        _relock(manifest, project, options, say)
     guess = detect(manifest, project, options)
     say(f"adopt: {project} is a {guess.tool} project:")
     for line in guess.how:

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from buildlab.course.model import LockFolder
@@ -79,10 +79,17 @@ def _in_image(
 
 
 def run_tool(
-    image: str, tool: str, directory: Path, command: str, *, private: bool = False
+    image: str,
+    tool: str,
+    directory: Path,
+    command: str,
+    *,
+    private: bool = False,
+    env: Mapping[str, str] = TOOL_ENV,
 ) -> None:
     """Run `command` with the pinned tool, in `image`, on `directory` (edited in place);
-    `private`: with the private index's credentials (lesson 10's locks)."""
+    `private`: with the private index's credentials (lesson 10's locks). `env`: ours (lock
+    headers name `buildlab relock`), or a project's own ({}: pip-compile records itself)."""
     package = TOOLS[tool].package
     script = (
         f"pip install --quiet --root-user-action=ignore {package}=={load_pins().tool(package)}"
@@ -92,7 +99,7 @@ def run_tool(
         image,
         ["sh", "-c", script],
         mount=directory,
-        env=TOOL_ENV,
+        env=env,
         timeout=1800,
         extra_args=private_index.lock_args() if private else None,
     )
