@@ -89,7 +89,8 @@ def test_check_runs_lesson_07s_claims_on_a_projects_own_dockerfile(tmp_path: Pat
     assert result.returncode == 0, result.stdout + result.stderr
     assert "  n/a   project-shapes-serve" in result.stdout
     assert "  ok    no-request-lost-on-stop" in result.stdout
-    assert "(1 do not apply): every claim holds" in result.stdout
+    assert "  n/a   version-bump-keeps-dependencies-cached" in result.stdout
+    assert "(2 do not apply): every claim holds" in result.stdout
     assert labelled(session) == []
 
 
