@@ -105,13 +105,13 @@ def test_adopt_relock_compiles_a_lock_without_hashes_again_with_them(tmp_path: P
     project = single_module_project(tmp_path / "service")
     (project / "Dockerfile").unlink()
     lock = project / "requirements.txt"
-    pins = tool.locked_versions(lock.read_text())
     image = load_pins().image(load_manifest().production_lesson.builder or "python_full")
     # The lock as a project without hashes has it: its own pip-compile wrote it.
     run_tool(
         image, "pip-tools", project, "pip-compile --quiet --strip-extras requirements.in", env={}
     )
     assert "--hash=" not in lock.read_text()
+    pins = tool.locked_versions(lock.read_text())
     refused = _adopt(project, "--no-build")
     assert refused.returncode != 0
     assert "add --relock" in refused.stderr, refused.stderr
