@@ -24,11 +24,10 @@ CODE_COPY = re.compile(r"^COPY(\s+--\S+)*\s+\.\s")
 
 def _rebuild_after_code_change(ctx: Candidate) -> builds.BuildResult:
     """Build a scratch copy (warm), change code only, rebuild; return the second build."""
-    tag = ctx.tag("code-change")
     with ctx.scratch() as context:
-        ctx.build(context, tag)
+        ctx.build(context, None)  # only the steps are read: no image
         make_code_change(context, ctx.app)
-        after = ctx.build(context, tag)
+        after = ctx.build(context, None)
     code_copy = [s for s in after.instructions if CODE_COPY.match(s.instruction)]
     ensure(code_copy, "the build has no `COPY . .` of the code")
     ensure(not code_copy[0].cached, "the code change did not reach the build")
@@ -62,9 +61,9 @@ def version_bump_keeps_dependencies_cached(ctx: Candidate) -> None:
     image = load_pins().image(ctx.lesson.builder or ctx.lesson.base)
     with ctx.scratch() as context:
         first = make_release(context, tool.name, image)
-        ctx.build(context, ctx.tag("release"))
+        ctx.build(context, None)  # only the steps are read: no image
         second = make_release(context, tool.name, image)
-        after = ctx.build(context, ctx.tag("release"))
+        after = ctx.build(context, None)
     step = ctx.dependency_step(after)
     ensure(
         step.cached,
@@ -135,9 +134,9 @@ def dependency_change_uses_cache_mount(ctx: Candidate) -> None:
     tool = ctx.tool
     with ctx.scratch() as context:
         make_install_log_verbose(context, tool.name)  # the default log hides the source
-        ctx.build(context, ctx.tag("deps"))
+        ctx.build(context, None)  # only the steps are read: no image
         make_dependency_file_change(context, tool.name)
-        result = ctx.build(context, ctx.tag("deps"))
+        result = ctx.build(context, None)
     step = ctx.dependency_step(result)
     ensure(not step.cached, "the dependency-file change did not re-run the install")
     downloaded = [line for line in step.output if re.search(tool.downloaded, line)]

@@ -89,9 +89,10 @@ class Candidate:
         return self.built_images[key]
 
     def build(
-        self, context: Path, tag: str, *, extra_args: list[str] | None = None
+        self, context: Path, tag: str | None, *, extra_args: list[str] | None = None
     ) -> builds.BuildResult:
-        """A build of (a copy of) the candidate's context, with what its builds need."""
+        """A build of (a copy of) the candidate's context, with what its builds need; tag None:
+        no image, for a claim that reads only the build's steps (builds.build)."""
         return builds.build(context, tag, extra_args=[*self.build_args, *(extra_args or [])])
 
     @contextmanager

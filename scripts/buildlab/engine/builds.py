@@ -52,7 +52,7 @@ def one_build_at_a_time() -> Iterator[None]:
 
 @dataclass
 class BuildResult:
-    tag: str
+    tag: str  # "" for a build that made no image (only the build cache)
     seconds: float
     log: str
     steps: list[buildlog.Step]
@@ -80,7 +80,7 @@ ENGINE_UNPACK_RACE = "failed to prepare extraction snapshot"
 
 def build(
     context: Path,
-    tag: str,
+    tag: str | None,
     *,
     extra_args: list[str] | None = None,
     timeout: float = 1800,
@@ -88,6 +88,11 @@ def build(
     retry_unpack_race: bool = True,
 ) -> BuildResult:
     """docker build with plain progress; BuildFailed carries the failing step's log tail.
+
+    `tag` None: no image, only the build cache (`--output type=cacheonly`), for a build whose
+    steps are all that is read (what ran, what was CACHED, what a step printed): nothing to
+    export, unpack, or remove at the end (each image the containerd store removes costs a
+    second of garbage collection, and a test session builds hundreds).
 
     `on_line` sees each log line as it arrives (progress display). An interrupt or a timeout
     stops the build client, which cancels the build: no image is left behind. A build lost to
@@ -104,7 +109,7 @@ def build(
 
 def _build_once(
     context: Path,
-    tag: str,
+    tag: str | None,
     extra_args: list[str] | None,
     timeout: float,
     on_line: Callable[[str], None] | None,
@@ -114,8 +119,7 @@ def _build_once(
         "build",
         "--progress=plain",
         *label_args(),
-        "--tag",
-        tag,
+        *(["--tag", tag] if tag is not None else ["--output", "type=cacheonly"]),
         *(extra_args or []),
         str(context),
     ]
@@ -158,7 +162,7 @@ def _build_once(
             detail=buildlog.failure_summary(log, steps),
             log=log,
         )
-    return BuildResult(tag=tag, seconds=seconds, log=log, steps=steps)
+    return BuildResult(tag=tag or "", seconds=seconds, log=log, steps=steps)
 
 
 def prune_build_cache() -> None:
