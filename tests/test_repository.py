@@ -1317,3 +1317,27 @@ def test_adopt_offers_relock_for_a_lock_without_hashes(tmp_path: Path) -> None:
     assert recorded_command(pinned.read_text()) is None  # ours says `buildlab relock`
     assert with_hashes("pip-compile x.in") == "pip-compile x.in --generate-hashes"
     assert with_hashes("pip-compile --generate-hashes x.in") == "pip-compile --generate-hashes x.in"
+
+
+def test_every_negative_controls_break_applies_to_its_lesson(tmp_path: Path) -> None:
+    """Each break of lessons.toml's controls edits its lesson's folder (a break whose text a
+    lesson no longer has fails here in seconds, not in the Docker tier)."""
+    import shutil
+
+    from buildlab.claims.breaks import BREAKS
+
+    def contents(folder: Path) -> dict[str, bytes]:
+        return {
+            str(f.relative_to(folder)): f.read_bytes() for f in folder.rglob("*") if f.is_file()
+        }
+
+    for claim in MANIFEST.claims.values():
+        control = claim.control
+        edit = None if control is None or control.breaks is None else BREAKS[control.breaks].edit
+        if control is None or edit is None:
+            continue
+        folder = tmp_path / claim.id
+        shutil.copytree(MANIFEST.lesson(control.lesson).directory / control.tool, folder)
+        before = contents(folder)
+        edit(folder / "Dockerfile")
+        assert contents(folder) != before, f"{control.breaks} changed nothing ({claim.id})"

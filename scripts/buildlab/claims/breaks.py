@@ -111,7 +111,7 @@ def _project_in_environment(dockerfile: Path) -> None:
     it again. (pip-tools' Dockerfile: pip builds the project afresh every time.)"""
     install = "\nRUN --mount=type=cache,target=/root/.cache/pip"
     _replace_once(dockerfile, install, "\nCOPY . ." + install)
-    locked = '-r "$LOCK" \\\n'
+    locked = "--no-compile -r /dev/stdin \\\n"  # the locks' install, not the check after it
     _replace_once(
         dockerfile, locked, locked + " && pip --python .venv/bin/python install --no-deps . \\\n"
     )
