@@ -124,3 +124,32 @@ def test_adopt_relock_compiles_a_lock_without_hashes_again_with_them(tmp_path: P
     ), text[:600]
     assert tool.locked_versions(text) == pins
     assert "adopt --relock: pip-compile" in result.stdout, result.stdout
+
+
+def test_adopt_names_the_debian_package_of_a_library_the_app_cannot_load(tmp_path: Path) -> None:
+    """The uv-runtime-library shape (psycopg2 compiled from source) with RUNTIME_PACKAGES
+    emptied: it builds, and the server dies loading libpq.so.5; adopt says, in its first line,
+    which Debian package ships it and the flag that installs it. (Guessed from the lock, the
+    package is in the block: the fast tier checks adopt writes the Dockerfile that
+    project-shapes-serve builds and serves.)"""
+    import shutil
+
+    from buildlab.course.manifest import load_manifest
+    from buildlab.course.scenarios import shaped_project
+
+    manifest = load_manifest()
+    shape = manifest.shapes["uv-runtime-library"]
+    project = tmp_path / "dates-db"
+    with shaped_project(manifest, shape, manifest.production_lesson.directory / "uv") as shaped:
+        shutil.copytree(shaped, project)
+    for name in ("Dockerfile", ".dockerignore"):
+        (project / name).unlink()
+    result = _adopt(project, "--runtime-packages", "")
+    assert result.returncode != 0
+    first = result.stderr.splitlines()[0]
+    print(result.stderr[-1500:])
+    assert first == (
+        "buildlab: the app could not load libpq.so.5, which Debian's libpq5 ships: adopt again "
+        "with --runtime-packages libpq5 --force"
+    ), first
+    assert "RUNTIME_PACKAGES=" in (project / "Dockerfile").read_text()

@@ -377,3 +377,25 @@ def test_a_layered_lock_installed_alone_lacks_the_apps_dependencies(
         serve_and_stop(tag, shape_app(MANIFEST, alone), HARDENED)
     assert "No module named 'flask'" in failure.value.detail, failure.value.detail[-2000:]
     CONTROL_FAILURES.append("pip-tools-layered-locks with prod.txt alone: No module named 'flask'")
+
+
+def test_a_runtime_library_left_out_stops_the_server(built: dict[str, BuildResult]) -> None:
+    """The negative control of the uv-runtime-library shape, which project-shapes-serve builds
+    and serves with RUNTIME_PACKAGES = "libpq5": left empty, psycopg2 still compiles in the full
+    builder image (it has libpq's headers), and the slim runtime's server dies on import."""
+    from buildlab.claims.serving import serve_and_stop
+    from buildlab.course.probe import HARDENED
+    from buildlab.course.scenarios import shape_app, shaped_project
+
+    shape = MANIFEST.shapes["uv-runtime-library"]
+    assert dict(shape.top_block)["RUNTIME_PACKAGES"] == "libpq5"
+    without = dataclasses.replace(shape, top_block=(*shape.top_block, ("RUNTIME_PACKAGES", "")))
+    candidate = Candidate.of_variant(MANIFEST, MANIFEST.variant("07-production", "uv"), built)
+    with shaped_project(MANIFEST, without, candidate.context) as project:
+        tag = candidate.build(project, candidate.tag("no-runtime-packages")).tag
+    with pytest.raises(ContainerFailed, match="exited before it served") as failure:
+        serve_and_stop(tag, shape_app(MANIFEST, without), HARDENED)
+    assert "libpq.so.5: cannot open shared object file" in failure.value.detail, (
+        failure.value.detail[-2000:]
+    )
+    CONTROL_FAILURES.append("uv-runtime-library without libpq5: libpq.so.5 cannot be opened")

@@ -1294,6 +1294,70 @@ def test_each_variants_docker_tests_share_one_worker_group() -> None:
     assert wrong == []
 
 
+@pytest.mark.parametrize(
+    ("log", "library", "package"),
+    [
+        # The dynamic loader (psycopg2 built from source, in the slim image: seen in the
+        # Docker tier's control), cffi (weasyprint), ctypes finders (python-magic, pyzbar),
+        # psycopg 3's pure-Python wrapper.
+        (
+            "ImportError: libpq.so.5: cannot open shared object file: No such file or directory",
+            "libpq.so.5",
+            "libpq5",
+        ),
+        (
+            "OSError: cannot load library 'libgobject-2.0-0': libgobject-2.0-0: cannot open "
+            "shared object file: No such file or directory.",
+            "libgobject-2.0-0",
+            "libglib2.0-0t64",
+        ),
+        (
+            "ImportError: failed to find libmagic.  Check your installation",
+            "libmagic",
+            "libmagic1t64",
+        ),
+        ("ImportError: Unable to find zbar shared library", "zbar", "libzbar0t64"),
+        (
+            "ImportError: libGL.so.1: cannot open shared object file: No such file or directory",
+            "libGL.so.1",
+            "libgl1",
+        ),
+        (
+            "- couldn't import psycopg 'python' implementation: libpq library not found",
+            "libpq",
+            "libpq5",
+        ),
+        (
+            "ImportError: libharfbuzz-subset.so.0: cannot open shared object file",
+            "libharfbuzz-subset.so.0",
+            "libharfbuzz-subset0",
+        ),
+        ("ImportError: libfoo-9.so.3: cannot open shared object file", "libfoo-9.so.3", None),
+    ],
+)
+def test_adopt_names_the_debian_package_of_a_missing_library(
+    log: str, library: str, package: str | None
+) -> None:
+    from buildlab.adopt import system
+
+    assert system.missing_library(f"[worker] Traceback ...\n{log}\n") == (library, package)
+    assert system.missing_library("ModuleNotFoundError: No module named 'flask'") is None
+
+
+def test_adopt_guesses_debian_packages_from_the_lock() -> None:
+    from buildlab.adopt import system
+
+    found = system.needs({"flask", "psycopg2", "mysqlclient", "gunicorn"})
+    assert system.packages(found, build=False) == (
+        "libmariadb3 libpq5",
+        "mysqlclient loads libmariadb.so.3, psycopg2 loads libpq.so.5",
+    )
+    assert system.packages(found, build=True)[0] == "default-libmysqlclient-dev pkg-config"
+    # Wheels that carry their library need nothing; psycopg 3 alone loads the system's libpq.
+    assert system.needs({"psycopg", "psycopg-binary", "psycopg2-binary"}) == {}
+    assert system.packages(system.needs({"psycopg"}), build=False)[0] == "libpq5"
+
+
 def test_adopt_offers_relock_for_a_lock_without_hashes(tmp_path: Path) -> None:
     """A pip-compile lock without hashes (lesson 02's, made by pip-compile) is one line
     offering --relock; --relock runs the command the header records, with --generate-hashes

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from buildlab.adopt import system
 from buildlab.adopt.options import ProjectOptions, env_pairs
 from buildlab.course import topblock
 from buildlab.course.model import Manifest
@@ -188,7 +189,7 @@ def _modules(root: Path) -> Iterator[tuple[str, Path]]:
             yield ".".join(names), path
 
 
-def _app_object(root: Path) -> list[str]:
+def _app_object(root: Path, *, asgi: bool = False) -> list[str]:
     """module:object for every module-level `app = ...`; a package re-exporting its app
     (`from .app import app` in __init__.py) names the package instead of the inner module."""
     found: list[str] = []
@@ -200,9 +201,24 @@ def _app_object(root: Path) -> list[str]:
         if match:
             found.append(f"{module}:{match.group(1)}")
     packages = {entry.split(":")[0] for entry in found}
-    return [
+    apps = [
         entry for entry in found if not any(entry.startswith(f"{package}.") for package in packages)
     ]
+    # A server entry point (wsgi.py, or Django's PROJECT/wsgi.py), by convention what the
+    # server is given; it may re-export an app defined elsewhere.
+    for stem in ("asgi", "wsgi") if asgi else ("wsgi", "asgi"):
+        entries = [
+            f"{module}:{match.group(1)}"
+            for module, path in _modules(root)
+            if module.rpartition(".")[2] == stem
+            and (
+                match := APP_LINE.search(text := path.read_text(errors="replace"))
+                or REEXPORT.search(text)
+            )
+        ]
+        if entries:
+            return entries
+    return apps
 
 
 # gunicorn's flags the lesson's SERVER passes, with the release that brought each: a project
@@ -297,7 +313,7 @@ def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: b
     if app is not None:
         guess.set("APP", app, "--app")
     else:
-        apps = _app_object(root)
+        apps = _app_object(root, asgi="uvicorn" in guess.values.get("SERVER", ""))
         if len(apps) != 1:
             seen = f" (found {', '.join(apps)})" if apps else ""
             raise UsageError(
@@ -305,6 +321,9 @@ def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: b
                 "mypackage.main:app"
             )
         guess.set("APP", apps[0], "a module-level `app =`")
+
+    if writing:
+        _system_packages(guess, given, locked, lock_file)
 
     guess.set("PORT", str(port or block["PORT"]), "--port" if port else "the lesson's")
     if health is not None:
@@ -323,6 +342,21 @@ def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: b
         else:
             guess.set("HEALTH_PATH", "/", "no health route found: pass --health")
     return guess
+
+
+def _system_packages(guess: Guess, given: ProjectOptions, locked: set[str], lock_file: str) -> None:
+    """RUNTIME_PACKAGES and BUILD_PACKAGES: as given, or from the table of dependencies known to
+    load a system library (adopt/system.py); set only when there is something to install."""
+    found = system.needs(locked)
+    for name, flag, value, build in (
+        ("RUNTIME_PACKAGES", "--runtime-packages", given.runtime_packages, False),
+        ("BUILD_PACKAGES", "--build-packages", given.build_packages, True),
+    ):
+        guessed, why = system.packages(found, build)
+        if value is not None:
+            guess.set(name, " ".join(value.split()), flag)
+        elif guessed:
+            guess.set(name, guessed, f"{why}, in {lock_file}")
 
 
 def lesson_dockerfile(manifest: Manifest, tool: str) -> Path:

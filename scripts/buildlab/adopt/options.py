@@ -19,6 +19,8 @@ class ProjectOptions:
     health: str | None = None
     python: str | None = None
     lock: str | None = None
+    runtime_packages: str | None = None  # Debian packages, space-separated ("" for none)
+    build_packages: str | None = None
     env: tuple[str, ...] = ()  # NAME=VALUE for the proof runs' containers, never in the image
 
 
@@ -30,6 +32,10 @@ HELP = {
     "health": "a path that answers 200 when the app is up",
     "python": "the Python version of both stages (e.g. 3.13)",
     "lock": "pip-tools: the lock the image installs (e.g. requirements/prod.txt)",
+    "runtime_packages": 'Debian packages the app loads libraries from at run time, e.g. "libpq5" '
+    '(default: guessed from the lock; "" for none)',
+    "build_packages": "Debian -dev packages a source build needs beyond the full image's "
+    '(default: guessed from the lock; "" for none)',
     "env": "NAME=VALUE the app needs to start (repeatable): given to the containers it runs, "
     "never written into the image",
 }
@@ -49,7 +55,9 @@ def add_project_arguments(parser: argparse.ArgumentParser) -> None:
             )
             continue
         parser.add_argument(
-            f"--{each.name}", type=int if each.name == "port" else str, help=HELP[each.name]
+            f"--{each.name.replace('_', '-')}",
+            type=int if each.name == "port" else str,
+            help=HELP[each.name],
         )
 
 

@@ -8,6 +8,7 @@ Dockerfile when it had one."""
 from __future__ import annotations
 
 import secrets
+import shlex
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from buildlab.adopt import system
 from buildlab.adopt.detect import Guess, code_file, detect, lesson_dockerfile
 from buildlab.adopt.options import ProjectOptions
 from buildlab.claims.candidate import Candidate, final_workdir
@@ -150,6 +152,8 @@ def prove(
         for label, claim in SERVING_CLAIMS.items():
             verdict = run_claim(claim, candidate)
             figures.serves[label] = "yes" if verdict.held else f"no ({verdict.reason})"
+            if strict and not verdict.held and (hint := _library_hint(verdict.detail, guess)):
+                raise ContainerFailed(hint, detail=verdict.detail)
             if strict and not verdict.held:
                 raise ContainerFailed(
                     f"the image of the Dockerfile written to {project} does not keep "
@@ -168,6 +172,25 @@ def prove(
         if repository is not None:
             figures.pushed_kb = repository.push(tag).uploaded_bytes / 1e3
     return figures
+
+
+def _library_hint(log: str, guess: Guess) -> str:
+    """One line naming the Debian package of a shared library the app could not load."""
+    missing = system.missing_library(log)
+    if missing is None:
+        return ""
+    library, package = missing
+    if package is None:
+        return (
+            f"the app could not load {library}: name the Debian package that ships it "
+            "(packages.debian.org searches trixie by file name) with --runtime-packages, "
+            "then adopt again with --force"
+        )
+    wanted = " ".join([*guess.values.get("RUNTIME_PACKAGES", "").split(), package])
+    return (
+        f"the app could not load {library}, which Debian's {package} ships: adopt again with "
+        f"--runtime-packages {shlex.quote(wanted)} --force"
+    )
 
 
 def _cell(value: float | None, digits: int) -> str:
