@@ -153,3 +153,48 @@ def test_adopt_names_the_debian_package_of_a_library_the_app_cannot_load(tmp_pat
         "with --runtime-packages libpq5 --force"
     ), first
     assert "RUNTIME_PACKAGES=" in (project / "Dockerfile").read_text()
+
+
+def _git_repository(folder: Path) -> Path:
+    """The folder as a git repository with one commit (what `trial` clones)."""
+    for command in (
+        ["git", "init", "--quiet"],
+        ["git", "add", "-A"],
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "--quiet", "-m", "one"],
+    ):
+        subprocess.run(command, cwd=folder, check=True, capture_output=True)
+    return folder
+
+
+def test_trial_adopts_each_listed_repository_in_a_clone_and_tabulates_why(tmp_path: Path) -> None:
+    """`trial LIST`: a repository whose app lives in a subfolder (#service) serves; one with
+    no lock file gets adopt's one line in the table; the exit says not every one served; the
+    repositories themselves are untouched and no clone is left."""
+    repositories = tmp_path / "repositories"
+    served = repositories / "served"
+    single_module_project(served / "service")
+    (served / "service" / "Dockerfile").write_text("FROM scratch\n")  # theirs: set aside
+    _git_repository(served)
+    lockless = repositories / "lockless"
+    lockless.mkdir(parents=True)
+    (lockless / "app.py").write_text("app = None\n")
+    _git_repository(lockless)
+    listing = tmp_path / "projects.txt"
+    listing.write_text(f"# two projects\n{served}#service --health /healthz\n{lockless}\n")
+    session = f"trial{os.getpid()}"
+    result = run_cli(
+        "trial",
+        str(listing),
+        env={"BUILDLAB_SESSION": session, "TMPDIR": str(tmp_path)},
+        timeout=1200,
+    )
+    print(result.stdout[-3000:], result.stderr[-2000:])
+    assert result.returncode == 1, result.stderr
+    trial_table = result.stdout[result.stdout.index("| project | flags |") :]
+    rows = [line for line in trial_table.splitlines() if line.startswith("| ")][2:]
+    assert rows[0].startswith("| served/service | --health /healthz | pip-tools | yes | "), rows
+    assert rows[1].startswith("| lockless | none | ? | no |  | no lock file in lockless "), rows
+    assert "lock" in rows[1]
+    assert (served / "service" / "Dockerfile").read_text() == "FROM scratch\n"
+    assert labelled(session) == [], "trial left containers or images behind"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("buildlab-")] == []

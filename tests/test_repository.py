@@ -1358,6 +1358,23 @@ def test_adopt_guesses_debian_packages_from_the_lock() -> None:
     assert system.packages(system.needs({"psycopg"}), build=False)[0] == "libpq5"
 
 
+def test_trial_refuses_a_bad_list_in_one_line(tmp_path: Path) -> None:
+    listing = tmp_path / "projects.txt"
+    for text, says in (
+        (None, "no such list of projects"),
+        ("# nothing\n\n", "lists no project"),
+        ("https://example.org/a.git --no-such-flag\n", "projects.txt:1: not an adopt flag"),
+        ("https://example.org/a.git --port eighty\n", "projects.txt:1:"),
+    ):
+        if text is not None:
+            listing.write_text(text)
+        result = run_cli("trial", str(listing))
+        assert result.returncode != 0
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert says in lines[0], result.stderr
+
+
 def test_adopt_offers_relock_for_a_lock_without_hashes(tmp_path: Path) -> None:
     """A pip-compile lock without hashes (lesson 02's, made by pip-compile) is one line
     offering --relock; --relock runs the command the header records, with --generate-hashes

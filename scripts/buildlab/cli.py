@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from buildlab.adopt.options import RELOCK_HELP, add_project_arguments
+from buildlab.adopt.options import add_adopt_arguments, add_project_arguments
 from buildlab.course.manifest import load_manifest
 from buildlab.support.errors import BuildlabError, UsageError
 from buildlab.support.paths import ROOT, STATE_DIR
@@ -136,13 +136,16 @@ def _parser() -> argparse.ArgumentParser:
         "then build, run and measure it",
     )
     p.add_argument("project", type=Path, help="the project's folder (where its lock file is)")
-    add_project_arguments(p)
-    p.add_argument(
-        "--force", action="store_true", help="replace an existing Dockerfile and .dockerignore"
-    )
-    p.add_argument("--no-build", action="store_true", help="only write the files")
-    p.add_argument("--relock", action="store_true", help=RELOCK_HELP)
+    add_adopt_arguments(p)
     p.set_defaults(func=_adopt)
+
+    p = sub.add_parser(
+        "trial", help="adopt on others' projects, listed in a file: served or why not"
+    )
+    p.add_argument(
+        "list", type=Path, help="one git repository per line: URL or path[#FOLDER] FLAGS"
+    )
+    p.set_defaults(func=_trial)
 
     p = sub.add_parser(
         "exercise",
@@ -169,29 +172,18 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_progress)
 
     p = sub.add_parser("measure", help="the build-behaviour benchmark: results JSON, table, charts")
-    p.add_argument(
-        "--lesson",
-        action="append",
-        help="only this lesson (repeatable; peers then only when named too)",
-    )
-    p.add_argument(
-        "--peer",
-        action="append",
-        help="only this peer (repeatable; lessons then only when named too)",
-    )
-    p.add_argument("--tool", action="append", help="only this tool (repeatable)")
-    p.add_argument("--app", action="append", help="only this app (repeatable)")
-    p.add_argument(
-        "--own-apps",
-        action="store_true",
-        help="each lesson with its own app only, the peers with the primary app",
-    )
+    for flag, also in (
+        ("lesson", "; peers then only when named too"),
+        ("peer", "; lessons then only when named too"),
+        ("tool", ""),
+        ("app", ""),
+    ):
+        p.add_argument(f"--{flag}", action="append", help=f"only this {flag} (repeatable{also})")
+    own = "each lesson with its own app only, the peers with the primary app"
+    p.add_argument("--own-apps", action="store_true", help=own)
     p.add_argument("--repeat", type=int, default=3, help="runs per scenario (default 3)")
-    p.add_argument(
-        "--resume",
-        action="store_true",
-        help="keep what the results file holds; measure only what it lacks",
-    )
+    resume = "keep what the results file holds; measure only what it lacks"
+    p.add_argument("--resume", action="store_true", help=resume)
     p.add_argument(
         "--output",
         type=Path,
@@ -411,6 +403,12 @@ def _adopt(args: argparse.Namespace) -> None:
         build=not args.no_build,
         relock=args.relock,
     )
+
+
+def _trial(args: argparse.Namespace) -> int:
+    from buildlab.adopt.trial import run
+
+    return run(args)
 
 
 def _exercise(args: argparse.Namespace) -> None:

@@ -61,6 +61,16 @@ def add_project_arguments(parser: argparse.ArgumentParser) -> None:
         )
 
 
+def add_adopt_arguments(parser: argparse.ArgumentParser) -> None:
+    """`adopt`'s flags: the project's (above) and adopt's own."""
+    add_project_arguments(parser)
+    parser.add_argument(
+        "--force", action="store_true", help="replace an existing Dockerfile and .dockerignore"
+    )
+    parser.add_argument("--no-build", action="store_true", help="only write the files")
+    parser.add_argument("--relock", action="store_true", help=RELOCK_HELP)
+
+
 def project_options(args: argparse.Namespace) -> ProjectOptions:
     given = {each.name: getattr(args, each.name) for each in fields(ProjectOptions)}
     given["env"] = tuple(given["env"] or ())

@@ -242,7 +242,8 @@ def adopt(
     build: bool,
     relock: bool = False,
     say: Callable[[str], None] = print,
-) -> None:
+) -> tuple[Guess, Figures | None]:
+    """Detect, write, and (build=True) prove; returns the guess and the written file's figures."""
     project = project.resolve() if project.exists() else project
     if relock:
         _relock(manifest, project, options, say)
@@ -254,7 +255,7 @@ def adopt(
     written = write(manifest, project, guess, force=force)
     say(f"adopt: wrote {', '.join(str(path) for path in written)}")
     if not build:
-        return
+        return guess, None
     from buildlab.engine.daemon import require_engine
 
     require_engine()
@@ -267,3 +268,4 @@ def adopt(
         labels.cleanup()
     say("")
     say(report(new, before))
+    return guess, new
