@@ -191,34 +191,27 @@ def _modules(root: Path) -> Iterator[tuple[str, Path]]:
 
 def _app_object(root: Path, *, asgi: bool = False) -> list[str]:
     """module:object for every module-level `app = ...`; a package re-exporting its app
-    (`from .app import app` in __init__.py) names the package instead of the inner module."""
+    (`from .app import app` in __init__.py) names the package instead of the inner module.
+    A server entry point (wsgi.py, or Django's PROJECT/wsgi.py), by convention what the server
+    is given, wins over them all; it may re-export an app defined elsewhere."""
     found: list[str] = []
+    entries: dict[str, list[str]] = {"wsgi": [], "asgi": []}
     for module, path in _modules(root):
         text = path.read_text(errors="replace")
-        match = APP_LINE.search(text) or (
-            REEXPORT.search(text) if path.name == "__init__.py" else None
-        )
+        own, reexport = APP_LINE.search(text), REEXPORT.search(text)
+        stem, entry = module.rpartition(".")[2], own or reexport
+        if stem in entries and entry:
+            entries[stem].append(f"{module}:{entry.group(1)}")
+        match = own or (reexport if path.name == "__init__.py" else None)
         if match:
             found.append(f"{module}:{match.group(1)}")
+    for stem in ("asgi", "wsgi") if asgi else ("wsgi", "asgi"):
+        if entries[stem]:
+            return entries[stem]
     packages = {entry.split(":")[0] for entry in found}
-    apps = [
+    return [
         entry for entry in found if not any(entry.startswith(f"{package}.") for package in packages)
     ]
-    # A server entry point (wsgi.py, or Django's PROJECT/wsgi.py), by convention what the
-    # server is given; it may re-export an app defined elsewhere.
-    for stem in ("asgi", "wsgi") if asgi else ("wsgi", "asgi"):
-        entries = [
-            f"{module}:{match.group(1)}"
-            for module, path in _modules(root)
-            if module.rpartition(".")[2] == stem
-            and (
-                match := APP_LINE.search(text := path.read_text(errors="replace"))
-                or REEXPORT.search(text)
-            )
-        ]
-        if entries:
-            return entries
-    return apps
 
 
 # gunicorn's flags the lesson's SERVER passes, with the release that brought each: a project

@@ -152,11 +152,10 @@ def prove(
         for label, claim in SERVING_CLAIMS.items():
             verdict = run_claim(claim, candidate)
             figures.serves[label] = "yes" if verdict.held else f"no ({verdict.reason})"
-            if strict and not verdict.held and (hint := _library_hint(verdict.detail, guess)):
-                raise ContainerFailed(hint, detail=verdict.detail)
-            if strict and not verdict.held:
+            if strict and not verdict.held:  # a missing library's package, or the log
                 raise ContainerFailed(
-                    f"the image of the Dockerfile written to {project} does not keep "
+                    _library_hint(verdict.detail, guess)
+                    or f"the image of the Dockerfile written to {project} does not keep "
                     f"{claim}: {verdict.reason} (its log is below; fix the top block, then "
                     "run adopt again with --force)",
                     detail=verdict.detail,

@@ -116,8 +116,7 @@ def try_one(manifest: Manifest, entry: Entry, say: Callable[[str], None]) -> Row
         except BuildlabError as exc:  # its first line, with the clone's path as the entry's name
             why = str(exc).splitlines()[0].replace(str(Path(tmp) / "project"), entry.name)
             return Row(entry, tool, False, why)
-        tool = guess.tool
-        return Row(entry, tool, True, "", figures.cold_s if figures else None)
+        return Row(entry, guess.tool, True, "", figures.cold_s if figures else None)
 
 
 def table(rows: list[Row]) -> str:
