@@ -358,9 +358,9 @@ def test_dockerfile_uses_pinned_versions(variant: Variant) -> None:
         assert pins.tools.get(name) == version, (
             f"{name}=={version}, pins.toml says {pins.tools.get(name)}"
         )
-    tool_package = TOOLS[variant.tool].package
-    if tool_package != "pip-tools":  # pip-tools' lock needs only pip inside the image
-        assert (tool_package, pins.tool(tool_package)) in installs, "tool not pinned"
+    tool = TOOLS[variant.tool]
+    if tool.installed_in_image:  # pip-tools' lock needs only the base image's pip
+        assert (tool.package, pins.tool(tool.package)) in installs, "tool not pinned"
 
 
 LOCK_FOLDERS = MANIFEST.lock_folders(VARIANTS)
@@ -388,7 +388,10 @@ def test_production_dockerfiles_differ_from_07_only_where_lesson_08_adds() -> No
     """Lesson 08 is lesson 07 plus its own lines: the same top block, the same build."""
     from buildlab.course import topblock
 
-    first, second = [lesson for lesson in MANIFEST.lessons if lesson.production][:2]
+    first, second = (
+        MANIFEST.lesson("07-production"),
+        MANIFEST.lesson("08-ci-cache-and-reproducible"),
+    )
     for tool in first.tools:
         old = (first.directory / tool / "Dockerfile").read_text()
         new = (second.directory / tool / "Dockerfile").read_text()
@@ -450,7 +453,7 @@ def test_host_lock_check_catches_a_stale_lock(tmp_path: Path, manifest: Manifest
     lesson = manifest.lesson("07-production")
     shutil.copytree(lesson.directory, tmp_path / lesson.id)
     stale = []
-    for tool in ("pipenv", "poetry"):
+    for tool in [name for name in lesson.tools if not TOOLS[name].check_in_image]:
         variant = Variant(lesson, tool, tmp_path)
         TOOLS[tool].add_dependency(variant.directory)
         stale.append(variant)
@@ -487,6 +490,9 @@ README_SHAPE = [
 ]
 # A page's hand-written part (its lines outside generated blocks): short, as the model's are.
 HAND_WRITTEN_LINES = 200
+# "Why it works" comes before the exercise, so it is a few sentences; the rest of the story
+# goes under "In depth", after what the learner should see.
+WHY_LINES = 10
 
 
 @pytest.mark.parametrize("lesson", MANIFEST.lessons, ids=lambda lesson: lesson.id)
@@ -506,6 +512,9 @@ def test_lesson_readme_has_the_course_shape(lesson) -> None:  # type: ignore[no-
     assert goal[1:] == lesson.goal[1:], f"{lesson.id}: the README's goal is not lessons.toml's"
     generated = sum(len(m.group(0).splitlines()) for m in BLOCK.finditer(text))
     assert len(lines) - generated <= HAND_WRITTEN_LINES, f"{lesson.id}: shorten the page"
+    why = text.split("## Why it works", 1)[1].split("\n## ", 1)[0]
+    prose = [line for line in why.splitlines()[1:] if line.strip()]
+    assert len(prose) <= WHY_LINES, f"{lesson.id}: 'Why it works' has {len(prose)} lines"
 
 
 def test_generated_doc_blocks_and_charts_are_fresh(manifest: Manifest) -> None:
@@ -688,7 +697,7 @@ def test_committed_results_cover_every_subject(manifest: Manifest) -> None:
         build = measured.get((subject.kind, subject.name, subject.tool, subject.app.name))
         if build is None or {r["repetition"] for r in build["runs"]} != {1, 2, 3}:
             missing.append(subject.label)
-        elif "code_bytes" not in build or (
+        elif "code_compressed_bytes" not in build or (
             subject.times_startup and "startup_import_ms" not in build
         ):
             missing.append(f"{subject.label} (code size or start-up)")
@@ -1072,6 +1081,22 @@ def test_a_build_lost_to_the_engines_unpack_race_runs_once_more(
             "unknown key",
         ),
         (lambda text: text.replace("[[targets]]", "[[targets]]\nmetric = 1", 1), "unknown key"),
+        (
+            lambda text: text.replace(
+                'tool = "uv"\napp = "fastapi"', 'tool = "vu"\napp = "fastapi"', 1
+            ),
+            "[shapes.uv-src-layout] tool names unknown vu",
+        ),
+        (
+            lambda text: text.replace(
+                'containerize/"\ntool = "pip-tools"', 'containerize/"\ntool = "pip"', 1
+            ),
+            "[peers.docker-init] tool names unknown pip",
+        ),
+        (
+            lambda text: text.replace('tools = ["pip-tools",', 'tools = ["npm", "pip-tools",', 1),
+            "tools (each needs its class in scripts/buildlab/course/tools.py) names unknown npm",
+        ),
     ],
     ids=[
         "renamed-lesson-key",
@@ -1083,6 +1108,9 @@ def test_a_build_lost_to_the_engines_unpack_race_runs_once_more(
         "unknown-claim",
         "unknown-builds-on",
         "task-not-a-list",
+        "shape-tool",
+        "peer-tool",
+        "tool-with-no-class",
     ],
 )
 def test_manifest_refuses_unknown_and_missing_keys(edit, expected) -> None:  # type: ignore[no-untyped-def]
@@ -1119,6 +1147,51 @@ def test_no_instruction_a_learner_would_follow_is_wrong() -> None:
             if re.search(r"src=(\$HOME|~)/\.netrc", line):
                 wrong.append(f"{name}: the whole ~/.netrc as a build secret: {line.strip()}")
     assert wrong == []
+
+
+def test_an_unknown_tool_is_one_clear_error_wherever_it_is_asked() -> None:
+    """No caller falls back to another tool's rules: asking for a tool there is no class for
+    is a UsageError naming the valid tools, and every tool lessons.toml lists has a class."""
+    from buildlab.course.tools import tool
+    from buildlab.support.errors import UsageError
+
+    assert set(MANIFEST.tools) <= set(TOOLS)
+    expected = "unknown tool 'npm'; valid tools: pip-tools, pipenv, poetry, uv"
+    with pytest.raises(UsageError) as failure:
+        TOOLS["npm"]
+    assert failure.value.message == expected
+    with pytest.raises(UsageError) as failure:
+        tool("npm")
+    assert failure.value.message == expected
+
+
+def test_an_older_results_file_is_read_with_todays_names() -> None:
+    """A results file of schema 2 or 3 (a user's old `make demo`) is read as the current one:
+    `lesson` is `subject`, `code_bytes` the code's compressed bytes, a base image's real or
+    stand-in its `origin`; nothing else changes."""
+    from buildlab.bench.store import SCHEMA_VERSION, upgrade
+
+    base = {"role": "runtime", "name": "python:3.13-slim-trixie", "size_bytes": 1, "kind": "real"}
+    build = {"kind": "lesson", "lesson": "07-production", "code_bytes": 5, "base_images": [base]}
+    upgraded = upgrade({"schema_version": 2, "builds": [build]})
+    assert upgraded["schema_version"] == SCHEMA_VERSION == 4
+    assert upgraded["builds"] == [
+        {
+            "kind": "lesson",
+            "subject": "07-production",
+            "code_compressed_bytes": 5,
+            "base_images": [{**{k: v for k, v in base.items() if k != "kind"}, "origin": "real"}],
+        }
+    ]
+    assert upgrade({"schema_version": 3, "builds": []}) == {"schema_version": 4, "builds": []}
+
+
+def test_the_size_a_build_prints_first_is_the_uncompressed_one() -> None:
+    """`buildlab build`/`run` print the size the README's tables show (uncompressed), and the
+    compressed one only named as such (they printed 259 MB for an image of 725)."""
+    from buildlab.engine.images import describe_size
+
+    assert describe_size(725_000_000, 259_000_000) == "725 MB (259 MB compressed)"
 
 
 def test_the_engine_minimum_is_what_the_lessons_need() -> None:

@@ -37,6 +37,7 @@ from buildlab.course.scenarios import (
     use_other_app,
     use_peer_dockerfile,
 )
+from buildlab.course.tools import TOOLS
 from buildlab.engine import builds, labels, registry
 from buildlab.engine.daemon import require_engine
 from buildlab.engine.images import code_bytes, image_facts, uncompressed_size
@@ -70,7 +71,7 @@ def base_images(dockerfile: Path) -> list[store.BaseImageRecord]:
             "role": "runtime" if name == runtime else "builder",
             "name": name,
             "size_bytes": uncompressed_size(name),
-            "kind": "stand-in" if is_stand_in(name) else "real",
+            "origin": "stand-in" if is_stand_in(name) else "real",
         }
         for name in ordered
     ]
@@ -147,7 +148,7 @@ class Campaign:
             "subject": subject.name,
             "tool": subject.tool,
             "app": subject.app.name,
-            "tool_version": load_pins().tool(subject.tool),
+            "tool_version": load_pins().tool(TOOLS[subject.tool].package),
             "base_images": base_images(context / "Dockerfile"),
             "commit": self.commit,
             "runs": [],
@@ -207,7 +208,7 @@ def measure_round(
 
 def lacks_facts(record: store.BuildRecord, subject: Subject) -> bool:
     return (
-        "code_bytes" not in record
+        "code_compressed_bytes" not in record
         or "serves" not in record
         or (subject.times_startup and "startup_import_ms" not in record)
     )
@@ -234,7 +235,7 @@ def add_subject_facts(
     progress(f"{subject.label} serving, code size and start-up", None)
     record["serves"] = serves(tag, subject.app)
     slug = re.sub(r"[^a-z0-9]+", "-", subject.label.lower()).strip("-")
-    record["code_bytes"] = code_bytes(
+    record["code_compressed_bytes"] = code_bytes(
         context, registry.Repository(registry.unique_name(f"buildlab/code/{slug}"))
     )
     if subject.times_startup:

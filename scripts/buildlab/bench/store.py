@@ -18,7 +18,7 @@ from buildlab.support.paths import ROOT
 SCHEMA_NAME = "buildlab-results"
 # 3: a build record names what it measured `subject` (a lesson id, a peer's name or
 # LESSON+VARIATION, as its `kind` says); version 2 called it `lesson`, and is read as 3.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 RESULTS_DIR = ROOT / "docs" / "results"
 COMMITTED_RESULTS = RESULTS_DIR / "results.json"
 SCHEMA_FILE = RESULTS_DIR / "schema.json"
@@ -61,7 +61,7 @@ class BaseImageRecord(TypedDict):
     role: str  # runtime | builder
     name: str
     size_bytes: int
-    kind: str  # real | stand-in
+    origin: str  # real | stand-in
 
 
 class BuildRecord(TypedDict):
@@ -76,7 +76,7 @@ class BuildRecord(TypedDict):
     runs: list[RunRecord]
     commit: NotRequired[str]
     serves: NotRequired[bool]
-    code_bytes: NotRequired[int]
+    code_compressed_bytes: NotRequired[int]
     startup_import_ms: NotRequired[dict[str, float]]
 
 
@@ -96,15 +96,32 @@ class Results(TypedDict):
     builds: list[BuildRecord]
 
 
+# Each version's renames of a build record's keys, from the version before it: version 3
+# named what a build measured `subject` (its `lesson` also held peers' names); version 4 says
+# that the code's size is compressed, and calls a base image's real | stand-in its `origin`
+# (`kind` is what a subject is).
+RENAMED_BUILD_KEYS = {3: {"lesson": "subject"}, 4: {"code_bytes": "code_compressed_bytes"}}
+RENAMED_BASE_IMAGE_KEYS = {4: {"kind": "origin"}}
+
+
+def _renamed(record: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    return {names.get(key, key): value for key, value in record.items()}
+
+
 def upgrade(data: dict[str, Any]) -> dict[str, Any]:
-    """A version 2 file as version 3: each build's `lesson` is its `subject`."""
-    if data.get("schema_version") == 2:
-        data = {**data, "schema_version": 3}
-        data["builds"] = [
-            {("subject" if key == "lesson" else key): value for key, value in build.items()}
-            for build in data["builds"]
-        ]
-    return data
+    """An older file (version 2 on) as the current version: its keys renamed, nothing else."""
+    version = data.get("schema_version")
+    if not isinstance(version, int) or not 2 <= version < SCHEMA_VERSION:
+        return data
+    builds = data["builds"]
+    for step in range(version + 1, SCHEMA_VERSION + 1):
+        builds = [_renamed(build, RENAMED_BUILD_KEYS.get(step, {})) for build in builds]
+        for build in builds:
+            build["base_images"] = [
+                _renamed(base, RENAMED_BASE_IMAGE_KEYS.get(step, {}))
+                for base in build.get("base_images", [])
+            ]
+    return {**data, "schema_version": SCHEMA_VERSION, "builds": builds}
 
 
 def load(path: Path) -> Results:

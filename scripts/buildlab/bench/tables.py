@@ -22,7 +22,7 @@ def markdown_table(headers: list[str], rows: Iterable[list[str]]) -> str:
 def machine_line(results: Results) -> str:
     """Short: date, CPUs, Docker and the kind of base images (chart captions)."""
     machine, engine = results["machine"], results["engine"]
-    kinds = sorted({base["kind"] for build in results["builds"] for base in build["base_images"]})
+    kinds = sorted({base["origin"] for build in results["builds"] for base in build["base_images"]})
     bases = " and ".join(
         {"stand-in": "local stand-in base images", "real": "real Docker Hub base images"}[k]
         for k in kinds
@@ -76,7 +76,7 @@ def provenance(results: Results) -> str:
         else f"median of {repetitions} runs, (min–max) in brackets"
     )
     stand_in = any(
-        base["kind"] == "stand-in" for build in results["builds"] for base in build["base_images"]
+        base["origin"] == "stand-in" for build in results["builds"] for base in build["base_images"]
     )
     return (
         f"{machine_line(results)}; {engine['image_store']} image store, BuildKit "

@@ -109,7 +109,7 @@ def evaluate_targets(
                 )
             elif spec.kind == "pushed":
                 pushed = None if of is None else summary(of, spec.of.metric).pushed_median
-                code = None if of is None else of.get("code_bytes")
+                code = None if of is None else of.get("code_compressed_bytes")
                 value = None if pushed is None or code is None else (pushed - code) / 1e6
                 out.append(TargetResult(tool, spec.says, value, spec.limit, "MB"))
             elif spec.kind == "size":

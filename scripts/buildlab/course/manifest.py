@@ -29,6 +29,7 @@ from buildlab.course.model import (
     Unsolved,
     Variation,
 )
+from buildlab.course.tools import TOOLS
 from buildlab.support.errors import BuildlabError
 from buildlab.support.paths import MANIFEST_FILE
 
@@ -269,6 +270,7 @@ def cross_checked(manifest: Manifest) -> Manifest:
     """Every name one table gives of another exists there (a typo is one line, here, not a
     KeyError wherever it is first used)."""
     lessons = {lesson.id for lesson in manifest.lessons}
+    tools = set(manifest.tools)
 
     def known(
         names: tuple[str, ...] | list[str], among: set[str] | dict[str, Any], what: str
@@ -278,18 +280,30 @@ def cross_checked(manifest: Manifest) -> Manifest:
             raise ManifestError(f"lessons.toml: {what} names unknown {', '.join(unknown)}")
 
     known([manifest.primary_app], manifest.apps, "primary_app")
+    known(manifest.tools, TOOLS, "tools (each needs its class in scripts/buildlab/course/tools.py)")
     for lesson in manifest.lessons:
         where = f"[[lessons]] {lesson.id}"
         known(lesson.claims, manifest.claims, f"{where} claims")
         known([lesson.app, *lesson.test_apps, *lesson.measure_apps], manifest.apps, f"{where} apps")
         known(lesson.test_shapes, manifest.shapes, f"{where} test_shapes")
-        known(lesson.tools, set(manifest.tools), f"{where} tools")
+        known(lesson.tools, tools, f"{where} tools")
         known([lesson.builds_on] if lesson.builds_on else [], lessons, f"{where} builds_on")
         known([u.claim for u in lesson.unsolved], set(lesson.claims), f"{where} unsolved")
+        known([u for entry in lesson.unsolved for u in entry.tools], tools, f"{where} unsolved")
+        known([name for name, _ in lesson.starts_solved], tools, f"{where} starts_solved")
     for claim in manifest.claims.values():
         if claim.control is not None:
             known([claim.control.lesson], lessons, f"[claims.{claim.id}] control")
-            known([claim.control.tool], set(manifest.tools), f"[claims.{claim.id}] control")
+            known([claim.control.tool], tools, f"[claims.{claim.id}] control")
+    for name, peer in manifest.peers.items():
+        known([peer.tool], tools, f"[peers.{name}] tool")
+    for name, shape in manifest.shapes.items():
+        known([shape.tool], tools, f"[shapes.{name}] tool")
+    for name, variation in manifest.variations.items():
+        known([variation.lesson], lessons, f"[variations.{name}] lesson")
+        known(variation.tools, tools, f"[variations.{name}] tools")
+    for target in manifest.targets:
+        known(target.tools, tools, f"[[targets]] {target.says!r} tools")
     return manifest
 
 

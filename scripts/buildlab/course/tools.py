@@ -89,6 +89,9 @@ class Tool(ABC):
     # (a Pipfile): a release then changes only code.
     version_bump: str = ""
     keeps_a_version: bool = True
+    # Whether the image installs the tool itself (pinned in the Dockerfile): pip-tools' lock
+    # is installed by the base image's pip, with no pip-tools in any image.
+    installed_in_image: bool = True
 
     @property
     def manifest_file(self) -> str:
@@ -356,116 +359,125 @@ class Uv(Tool):
         )
 
 
-TOOLS: dict[str, Tool] = {
-    each.name: each
-    for each in (
-        PipTools(
-            name="pip-tools",
-            package="pip-tools",
-            manifest_files=("pyproject.toml",),
-            lock_file="requirements.txt",
-            lock_command=PIP_COMPILE,
-            # pip-tools has no check mode: compile again (existing pins kept) and compare.
-            check_command=(
-                f"cp requirements.txt /tmp/committed.txt && {PIP_COMPILE} && "
-                "diff -u /tmp/committed.txt requirements.txt"
+class ToolRegistry(dict[str, Tool]):
+    """The tools by name; an unknown name is a UsageError listing them, wherever it is asked
+    (a KeyError, or another tool's rules, never)."""
+
+    def __missing__(self, name: str) -> Tool:
+        raise UsageError(f"unknown tool {name!r}; valid tools: {', '.join(self)}")
+
+
+TOOLS = ToolRegistry(
+    {
+        each.name: each
+        for each in (
+            PipTools(
+                name="pip-tools",
+                package="pip-tools",
+                manifest_files=("pyproject.toml",),
+                lock_file="requirements.txt",
+                lock_command=PIP_COMPILE,
+                # pip-tools has no check mode: compile again (existing pins kept) and compare.
+                check_command=(
+                    f"cp requirements.txt /tmp/committed.txt && {PIP_COMPILE} && "
+                    "diff -u /tmp/committed.txt requirements.txt"
+                ),
+                check_in_image=True,
+                # `pip install ... -r LOCK` (BuildKit's log shows a build argument's value).
+                install_pattern=r"\binstall\b[^&|\n]*\s-r\s",
+                dependency_edit_file="requirements.txt",
+                # Lessons 03-04: `pip check`; lessons 05-08 ask pip, offline, for what
+                # pyproject.toml declares on top of the installed lock.
+                stale_lock_message=(
+                    "requires rich, which is not installed|No matching distribution found for rich"
+                ),
+                downloaded=PIP_DOWNLOADED,
+                from_cache=PIP_FROM_CACHE,
+                log_flag="",
+                executables=("pip-compile", "pip-sync"),
+                installed_in_image=False,
+                # pip (pip-tools, pipenv) logs the refusal itself only at -vv.
+                refused=(
+                    r"Looking in indexes: http://{index}/simple",
+                    r"No matching distribution found for acme-holidays",
+                ),
+                dev_lock_file="requirements-dev.txt",
+                dev_lock_command=(
+                    "pip-compile --quiet --strip-extras --generate-hashes --extra dev "
+                    "--output-file=requirements-dev.txt pyproject.toml"
+                ),
+                sees_a_removed_dependency=False,
+                one_index=True,
             ),
-            check_in_image=True,
-            # `pip install ... -r LOCK` (BuildKit's log shows a build argument's value).
-            install_pattern=r"\binstall\b[^&|\n]*\s-r\s",
-            dependency_edit_file="requirements.txt",
-            # Lessons 03-04: `pip check`; lessons 05-08 ask pip, offline, for what
-            # pyproject.toml declares on top of the installed lock.
-            stale_lock_message=(
-                "requires rich, which is not installed|No matching distribution found for rich"
+            Pipenv(
+                name="pipenv",
+                package="pipenv",
+                manifest_files=("Pipfile",),
+                lock_file="Pipfile.lock",
+                lock_command="pipenv lock",
+                check_command="pipenv verify",
+                check_in_image=False,
+                install_pattern="pipenv install",
+                dependency_edit_file="Pipfile",
+                stale_lock_message="Aborting deploy",
+                locks_anew_without_a_lock=True,
+                downloaded=PIP_DOWNLOADED,
+                from_cache=PIP_FROM_CACHE,
+                log_flag=" --verbose",
+                executables=("pipenv",),
+                keeps_a_version=False,
+                refused=(
+                    r"Looking in indexes: http://{index}/simple",
+                    r"No matching distribution found for acme-holidays",
+                ),
             ),
-            downloaded=PIP_DOWNLOADED,
-            from_cache=PIP_FROM_CACHE,
-            log_flag="",
-            executables=("pip-compile", "pip-sync"),
-            # pip (pip-tools, pipenv) logs the refusal itself only at -vv.
-            refused=(
-                r"Looking in indexes: http://{index}/simple",
-                r"No matching distribution found for acme-holidays",
+            # Poetry logs each file it fetches at -vvv (urllib3's "GET /packages/...").
+            Poetry(
+                name="poetry",
+                package="poetry",
+                manifest_files=("pyproject.toml",),
+                lock_file="poetry.lock",
+                lock_command="poetry lock",
+                check_command="poetry check --lock",
+                check_in_image=False,
+                install_pattern="poetry install",
+                dependency_edit_file="pyproject.toml",
+                stale_lock_message=(
+                    "pyproject.toml changed significantly since poetry.lock was last generated"
+                ),
+                downloaded=r'"GET /packages/',
+                from_cache=r"^\s*- Installing \S+ \(",
+                log_flag=" -vvv",
+                executables=("poetry",),
+                version_bump="poetry version {version}",
+                refused=(r"Authorization error accessing http://{index}/",),
             ),
-            dev_lock_file="requirements-dev.txt",
-            dev_lock_command=(
-                "pip-compile --quiet --strip-extras --generate-hashes --extra dev "
-                "--output-file=requirements-dev.txt pyproject.toml"
+            # uv prints "Prepared N packages" only when it had to download or build some.
+            Uv(
+                name="uv",
+                package="uv",
+                manifest_files=("pyproject.toml",),
+                lock_file="uv.lock",
+                lock_command="uv lock",
+                check_command="uv lock --check",
+                check_in_image=True,
+                install_pattern="uv sync",
+                dependency_edit_file="pyproject.toml",
+                stale_lock_message="needs to be updated, but `--locked` was provided",
+                downloaded=r"^(Prepared \d+ packages?|\s*Downloading)",
+                from_cache=r"^Installed \d+ packages?",
+                log_flag="",
+                executables=("uv", "uvx"),
+                version_bump="uv version {version} --no-sync",
+                refused=(
+                    r"HTTP status client error \((401 Unauthorized|403 Forbidden)\) for url \(http://{index}/",
+                ),
             ),
-            sees_a_removed_dependency=False,
-            one_index=True,
-        ),
-        Pipenv(
-            name="pipenv",
-            package="pipenv",
-            manifest_files=("Pipfile",),
-            lock_file="Pipfile.lock",
-            lock_command="pipenv lock",
-            check_command="pipenv verify",
-            check_in_image=False,
-            install_pattern="pipenv install",
-            dependency_edit_file="Pipfile",
-            stale_lock_message="Aborting deploy",
-            locks_anew_without_a_lock=True,
-            downloaded=PIP_DOWNLOADED,
-            from_cache=PIP_FROM_CACHE,
-            log_flag=" --verbose",
-            executables=("pipenv",),
-            keeps_a_version=False,
-            refused=(
-                r"Looking in indexes: http://{index}/simple",
-                r"No matching distribution found for acme-holidays",
-            ),
-        ),
-        # Poetry logs each file it fetches at -vvv (urllib3's "GET /packages/...").
-        Poetry(
-            name="poetry",
-            package="poetry",
-            manifest_files=("pyproject.toml",),
-            lock_file="poetry.lock",
-            lock_command="poetry lock",
-            check_command="poetry check --lock",
-            check_in_image=False,
-            install_pattern="poetry install",
-            dependency_edit_file="pyproject.toml",
-            stale_lock_message=(
-                "pyproject.toml changed significantly since poetry.lock was last generated"
-            ),
-            downloaded=r'"GET /packages/',
-            from_cache=r"^\s*- Installing \S+ \(",
-            log_flag=" -vvv",
-            executables=("poetry",),
-            version_bump="poetry version {version}",
-            refused=(r"Authorization error accessing http://{index}/",),
-        ),
-        # uv prints "Prepared N packages" only when it had to download or build some.
-        Uv(
-            name="uv",
-            package="uv",
-            manifest_files=("pyproject.toml",),
-            lock_file="uv.lock",
-            lock_command="uv lock",
-            check_command="uv lock --check",
-            check_in_image=True,
-            install_pattern="uv sync",
-            dependency_edit_file="pyproject.toml",
-            stale_lock_message="needs to be updated, but `--locked` was provided",
-            downloaded=r"^(Prepared \d+ packages?|\s*Downloading)",
-            from_cache=r"^Installed \d+ packages?",
-            log_flag="",
-            executables=("uv", "uvx"),
-            version_bump="uv version {version} --no-sync",
-            refused=(
-                r"HTTP status client error \((401 Unauthorized|403 Forbidden)\) for url \(http://{index}/",
-            ),
-        ),
-    )
-}
+        )
+    }
+)
 
 
 def tool(name: str) -> Tool:
     """The tool of that name; an unknown name is a UsageError listing the tools."""
-    if name not in TOOLS:
-        raise UsageError(f"unknown tool {name!r}; valid tools: {', '.join(TOOLS)}")
     return TOOLS[name]

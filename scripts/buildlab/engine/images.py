@@ -79,6 +79,11 @@ def code_bytes(context: Path, repository: registry.Repository) -> int:
 
 
 def size_text(tag: str) -> str:
-    """The size users see (uncompressed, as `docker images` shows it on the classic store),
-    and the compressed one named as such."""
-    return f"{uncompressed_size(tag) / 1e6:.0f} MB ({compressed_size(tag) / 1e6:.0f} MB compressed)"
+    """The image's sizes, in words (`describe_size`)."""
+    return describe_size(uncompressed_size(tag), compressed_size(tag))
+
+
+def describe_size(uncompressed: int, compressed: int) -> str:
+    """The size users see first (uncompressed, as `docker images` shows it on the classic
+    store), and the compressed one named as such."""
+    return f"{uncompressed / 1e6:.0f} MB ({compressed / 1e6:.0f} MB compressed)"
