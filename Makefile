@@ -50,8 +50,8 @@ docs:          ## Regenerate the generated blocks (diffs, claims, results) and t
 dev:           ## Lesson 09's development loop for one tool: make dev TOOL=uv (Ctrl-C stops it)
 	scripts/cli dev 09 "$(or $(TOOL),uv)"
 
-exercise:      ## Your turn: make exercises/LESSON/TOOL and print the task: make exercise LESSON=05 TOOL=uv
-	scripts/cli exercise "$(LESSON)" "$(or $(TOOL),uv)"
+exercise:      ## Your turn: make exercises/LESSON/TOOL and print the task: make exercise LESSON=05 TOOL=uv [FORCE=1]
+	scripts/cli exercise "$(LESSON)" "$(or $(TOOL),uv)" $(if $(FORCE),--force)
 
 check-lesson:  ## Check your Dockerfile against a lesson's claims: make check-lesson LESSON=05 TOOL=uv [DIR=...]
 	scripts/cli check "$(LESSON)" "$(or $(TOOL),uv)" $(DIR)

@@ -111,3 +111,35 @@ def test_a_malformed_env_is_one_line(tmp_path: Path) -> None:
     result = run_cli("adopt", str(tmp_path), "--env", "no-equals-sign", "--no-build")
     assert result.returncode == 2
     assert result.stderr.strip() == "buildlab: --env no-equals-sign: give NAME=VALUE"
+
+
+def test_a_lesson_with_no_claims_to_check_is_one_line(tmp_path: Path) -> None:
+    """lessons.toml accepts `claims = []`; checking such a lesson is one clear error before
+    anything is built."""
+    import dataclasses
+
+    from buildlab.learn.check import check_exercise
+    from buildlab.support.errors import UsageError
+
+    lesson = dataclasses.replace(MANIFEST.lesson("02-dependencies-first"), claims=())
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    with pytest.raises(UsageError) as failure:
+        check_exercise(MANIFEST, lesson, "uv", tmp_path, say=lambda _: None)
+    assert failure.value.message == "02-dependencies-first makes no claims to check"
+
+
+def test_an_exercise_that_starts_solved_says_so_and_why() -> None:
+    """Poetry's lesson 02 already keeps lesson 03's promises (lessons.toml `starts_solved`):
+    the task and the lesson page say so, with the reason, instead of a check that passes
+    unexplained."""
+    from buildlab.learn.exercise import exercise_folder, task_text
+    from buildlab.pages.lesson_pages import your_turn_block
+
+    lesson = MANIFEST.lesson("03-locked-and-hashed")
+    why = dict(lesson.starts_solved)["poetry"]
+    task = task_text(MANIFEST, lesson, "poetry", exercise_folder(lesson, "poetry"))
+    assert f"Already solved in poetry: {why}" in task
+    assert "Already solved" not in task_text(MANIFEST, lesson, "uv", exercise_folder(lesson, "uv"))
+    assert f"In poetry the exercise starts solved, and its check passes at once: {why}" in (
+        your_turn_block(MANIFEST, lesson)
+    )

@@ -86,6 +86,11 @@ def task_text(manifest: Manifest, lesson: Lesson, tool: str, folder: Path) -> st
         + (f"lesson {start.id[:2]}'s Dockerfile)" if start else "an empty Dockerfile)"),
         "Your turn:",
         *(f"  - {step}" for step in lesson.task),
+        *(
+            f"Already solved in {tool}: {why} Read the lesson's reason, then check it holds."
+            for name, why in lesson.starts_solved
+            if name == tool
+        ),
         f"Then: scripts/cli check {lesson.id[:2]} {tool}"
         + ("" if folder == exercise_folder(lesson, tool) else f" {shown}")
         + f"   (make check-lesson LESSON={lesson.id[:2]} TOOL={tool}"

@@ -56,6 +56,10 @@ def your_turn_block(manifest: Manifest, lesson: Lesson) -> str:
         "",
         *(f"- {step}" for step in lesson.task),
         "",
+        *(
+            f"In {name} the exercise starts solved, and its check passes at once: {why}\n"
+            for name, why in lesson.starts_solved
+        ),
         "The check builds your Dockerfile on a fresh copy of this lesson's folder and runs each "
         "claim; a failed one says why, with a hint:",
         "",
