@@ -399,3 +399,31 @@ def test_a_runtime_library_left_out_stops_the_server(built: dict[str, BuildResul
         failure.value.detail[-2000:]
     )
     CONTROL_FAILURES.append("uv-runtime-library without libpq5: libpq.so.5 cannot be opened")
+
+
+def test_gunicorn_older_than_25_1_refuses_the_control_socket_flag(
+    built: dict[str, BuildResult],
+) -> None:
+    """The negative control of the poetry-old-gunicorn shape, which project-shapes-serve builds
+    and serves with a SERVER that leaves --no-control-socket out: with lesson 07's default
+    SERVER, gunicorn 23.0 stops at its command line."""
+    from buildlab.claims.serving import serve_and_stop
+    from buildlab.course import topblock
+    from buildlab.course.probe import HARDENED
+    from buildlab.course.scenarios import shape_app, shaped_project
+
+    shape = MANIFEST.shapes["poetry-old-gunicorn"]
+    assert "--no-control-socket" not in dict(shape.top_block)["SERVER"]
+    variant = MANIFEST.variant("07-production", "poetry")
+    default = topblock.values((variant.directory / "Dockerfile").read_text())["SERVER"]
+    assert "--no-control-socket" in default
+    with_flag = dataclasses.replace(shape, top_block=(*shape.top_block, ("SERVER", default)))
+    candidate = Candidate.of_variant(MANIFEST, variant, built)
+    with shaped_project(MANIFEST, with_flag, candidate.context) as project:
+        tag = candidate.build(project, candidate.tag("old-gunicorn-with-flag")).tag
+    with pytest.raises(ContainerFailed, match="exited before it served") as failure:
+        serve_and_stop(tag, shape_app(MANIFEST, with_flag), HARDENED)
+    assert "unrecognized arguments: --no-control-socket" in failure.value.detail, (
+        failure.value.detail[-2000:]
+    )
+    CONTROL_FAILURES.append("poetry-old-gunicorn with --no-control-socket: gunicorn 23 refuses it")
