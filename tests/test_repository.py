@@ -1501,3 +1501,36 @@ def test_every_negative_controls_break_applies_to_its_lesson(
         before = contents(folder)
         edit(folder / "Dockerfile")
         assert contents(folder) != before, f"{control.breaks} changed nothing ({claim.id})"
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "expected"),
+    [
+        ('[project]\nrequires-python = ">=3.10"\n', None),  # admits the lesson's 3.13
+        ('[project]\nrequires-python = ">=3.10,<3.13"\n', ("3.12", "requires-python >=3.10,<3.13")),
+        ('[project]\nrequires-python = "==3.12.*"\n', ("3.12", "requires-python ==3.12.*")),
+        ('[project]\nrequires-python = ">=3.14"\n', ("3.14", "requires-python >=3.14")),
+        ('[tool.poetry.dependencies]\npython = "^3.10"\n', None),
+        (
+            '[tool.poetry.dependencies]\npython = "~3.10"\n',
+            ("3.10", "Poetry's python >=3.10,<3.11"),
+        ),
+        ('[tool.poetry.dependencies]\npython = "3.11.*"\n', ("3.11", "Poetry's python ==3.11.*")),
+        (
+            '[tool.poetry.dependencies]\npython = ">=3.9,<3.12"\n',
+            ("3.11", "Poetry's python >=3.9,<3.12"),
+        ),
+        ('[project]\nrequires-python = "not a range"\n', None),
+        ('[project]\nname = "x"\n', None),
+    ],
+)
+def test_adopt_reads_the_python_a_projects_range_asks_for(
+    pyproject: str, expected: tuple[str, str] | None, tmp_path: Path
+) -> None:
+    """A pyproject.toml's requires-python (or Poetry's python) that leaves out the lesson's
+    Python picks the minor it admits closest to that one (a project pinned below 3.13 got
+    3.13, and its tool refused: "not supported by the project (3.10.*)"); one that admits it
+    changes nothing."""
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    for name in ("uv", "poetry", "pip-tools"):
+        assert TOOLS[name].python_version(tmp_path, "3.13") == expected, name

@@ -172,9 +172,10 @@ def _constraint_layers(
 
 
 def _python(project: Path, chosen: Tool, default: str) -> tuple[str, str]:
-    return chosen.python_version(project) or (
+    return chosen.python_version(project, default) or (
         default,
-        "the lesson's: no .python-version, no Pipfile python_version",
+        "the lesson's: no .python-version or Pipfile python_version, and any range the "
+        "pyproject.toml gives admits it",
     )
 
 

@@ -223,7 +223,7 @@ def _relock(
     if not project.is_dir():
         raise UsageError(f"{project}: no such folder")
     text = lesson_dockerfile(manifest, "pip-tools").read_text()
-    asked = TOOLS["pip-tools"].python_version(project)
+    asked = TOOLS["pip-tools"].python_version(project, topblock.values(text)["PYTHON_VERSION"])
     python = options.python or (asked[0] if asked else "")
     if python:
         text = topblock.with_values(text, {"PYTHON_VERSION": python})
