@@ -80,16 +80,20 @@ def test_adopt_a_server_that_never_answers_shows_its_log(tmp_path: Path) -> None
 
 
 def test_adopt_a_python_the_engine_lacks_is_one_line_naming_the_image(tmp_path: Path) -> None:
+    """3.12: no registry answers here, and no Debian suite ships it (pins.toml
+    [python_minors]): one line, before any build, and nothing built."""
     project = single_module_project(tmp_path / "service")
     (project / "Dockerfile").unlink()
-    (project / ".python-version").write_text("3.99\n")  # no engine has it, and no registry
+    (project / ".python-version").write_text("3.12\n")
     result = _adopt(project)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("buildlab: the base image python:3.99-")
+    assert lines[0].startswith("buildlab: the base image python:3.12-")
     assert "is not on this engine and could not be pulled" in lines[0]
+    assert "no source for Python 3.12" in lines[0]
     assert "adopt --python" in lines[0]
+    assert "building the adopted Dockerfile" not in result.stdout
 
 
 def test_adopt_relock_compiles_a_lock_without_hashes_again_with_them(tmp_path: Path) -> None:

@@ -1534,3 +1534,18 @@ def test_adopt_reads_the_python_a_projects_range_asks_for(
     (tmp_path / "pyproject.toml").write_text(pyproject)
     for name in ("uv", "poetry", "pip-tools"):
         assert TOOLS[name].python_version(tmp_path, "3.13") == expected, name
+
+
+def test_every_python_a_shape_asks_for_has_a_source_in_the_test_engine() -> None:
+    """doctor builds the base images of the minors the project shapes name (CI builds what
+    its tests use), each from the Debian suite pins.toml names; the tags keep their release."""
+    from buildlab.engine.stand_ins import minor_tag, own_minor
+
+    pins = load_pins()
+    minors = MANIFEST.shape_python_minors()
+    assert minors, "no shape on another Python: nothing proves the other minors' stand-ins"
+    for minor in minors:
+        assert minor == own_minor(pins) or minor in pins.python_minors, minor
+    assert own_minor(pins) == "3.13"
+    assert minor_tag("python:3.13-slim-trixie", "3.14") == "python:3.14-slim-trixie"
+    assert minor_tag("python:3.13-trixie", "3.11") == "python:3.11-trixie"

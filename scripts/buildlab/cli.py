@@ -209,7 +209,7 @@ def _list(_: argparse.Namespace) -> None:
 def _doctor(args: argparse.Namespace) -> None:
     from buildlab.engine.doctor import doctor
 
-    doctor(fix=args.fix)
+    doctor(fix=args.fix, python_minors=load_manifest().shape_python_minors())
 
 
 def _build(args: argparse.Namespace) -> None:

@@ -219,6 +219,7 @@ def _relock(
     from buildlab.adopt.relock import relock_without_hashes
     from buildlab.course.dockerfile import from_lines
     from buildlab.engine.daemon import require_engine
+    from buildlab.engine.stand_ins import ensure_python
 
     if not project.is_dir():
         raise UsageError(f"{project}: no such folder")
@@ -229,6 +230,7 @@ def _relock(
         text = topblock.with_values(text, {"PYTHON_VERSION": python})
     (builder,) = [image for image, alias in from_lines(text) if alias == "builder"]
     require_engine()
+    ensure_python(topblock.values(text)["PYTHON_VERSION"], say=say)
     relock_without_hashes(project, builder, say)
 
 
@@ -256,8 +258,12 @@ def adopt(
     if not build:
         return guess, None
     from buildlab.engine.daemon import require_engine
+    from buildlab.engine.stand_ins import ensure_python
 
     require_engine()
+    # The Python the project asks for: present, pulled, or built from its Debian suite (one
+    # line when the engine has no source for it), before the first build needs it.
+    ensure_python(guess.values["PYTHON_VERSION"], say=say)
     try:
         new = prove(manifest, project, guess, None, strict=True, say=say)
         before = (

@@ -22,6 +22,7 @@ from buildlab.course.tools import TOOLS
 from buildlab.engine import private_index
 from buildlab.engine.containers import run_container
 from buildlab.engine.daemon import require_engine
+from buildlab.engine.stand_ins import ensure_python, minor_tag
 from buildlab.support.errors import BuildlabError, ContainerFailed
 from buildlab.support.pins import load_pins
 from buildlab.support.proc import tail
@@ -41,7 +42,10 @@ def _groups(folders: list[LockFolder]) -> dict[tuple[str, str], list[LockFolder]
             digest.update(str(folder.directory).encode())
         for path in (*(folder.directory / n for n in tool.manifest_files), *lock_paths(folder)):
             digest.update(path.read_bytes() if path.exists() else b"")
-        groups[(load_pins().image(folder.image_key), digest.hexdigest())].append(folder)
+        image = load_pins().image(folder.image_key)
+        if folder.python:  # the same image of another Python (`_ensure_pythons` builds it)
+            image = minor_tag(image, folder.python)
+        groups[(image, digest.hexdigest())].append(folder)
     return groups
 
 
@@ -109,8 +113,15 @@ def _lock_command(folder: LockFolder) -> str:
     return folder.lock_command or TOOLS[folder.tool].lock(hashed=folder.hashed)
 
 
+def _ensure_pythons(folders: list[LockFolder]) -> None:
+    """The base images of the other Pythons some folders lock in (present, or built)."""
+    for minor in sorted({folder.python for folder in folders if folder.python}):
+        ensure_python(minor)
+
+
 def relock(folders: list[LockFolder], *, upgrade: bool, say: Callable[[str], None] = print) -> None:
     require_engine()
+    _ensure_pythons(folders)
     for (image, _), members in _groups(folders).items():
         tool = TOOLS[members[0].tool]
         say(f"relock: {tool.name} in {image} for {', '.join(m.name for m in members)}")
@@ -131,6 +142,7 @@ def stale_locks(folders: list[LockFolder], *, in_image: bool) -> list[str]:
     chosen = [f for f in folders if TOOLS[f.tool].check_in_image == in_image]
     if in_image and chosen:
         require_engine()
+        _ensure_pythons(chosen)
     for (image, _), members in _groups(chosen).items():
         tool = TOOLS[members[0].tool]
         missing = [path.name for path in lock_paths(members[0]) if not path.exists()]

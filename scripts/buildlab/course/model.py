@@ -237,6 +237,7 @@ class LockFolder:
     lock_command: str = ""
     lock_files: tuple[str, ...] = ()
     private_index: bool = False  # locked against the test engine's private index
+    python: str = ""  # another Python minor than the image's (a shape's PYTHON_VERSION)
 
 
 @dataclass(frozen=True)
@@ -309,6 +310,12 @@ class Manifest:
     def test_apps(self, lesson: Lesson) -> list[App]:
         return [self.apps[name] for name in lesson.test_apps]
 
+    def shape_python_minors(self) -> tuple[str, ...]:
+        """The Python minors the project shapes ask for in their top block (the test engine
+        builds those base images; the lessons' own Python needs none)."""
+        found = (dict(shape.top_block).get("PYTHON_VERSION") for shape in self.shapes.values())
+        return tuple(sorted({minor for minor in found if minor}))
+
     def test_shapes(self, lesson: Lesson, tool: str) -> list[Shape]:
         """The project shapes a lesson's claims build in one tool."""
         chosen = (self.shapes[name] for name in lesson.test_shapes)
@@ -376,6 +383,7 @@ class Manifest:
                         True,
                         lock_command=shape.lock_command,
                         lock_files=shape.lock_files,
+                        python=dict(shape.top_block).get("PYTHON_VERSION", ""),
                     )
                 )
         return folders

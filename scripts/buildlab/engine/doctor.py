@@ -12,9 +12,11 @@ from buildlab.engine.registry import ensure_registry
 from buildlab.engine.stand_ins import ensure_base_images
 
 
-def doctor(*, fix: bool) -> None:
+def doctor(*, fix: bool, python_minors: tuple[str, ...] = ()) -> None:
+    """`python_minors`: the other Pythons the tests use (the project shapes'), built with
+    --fix as the pinned images are."""
     ensure_engine(fix=fix)
-    ensure_base_images(fix=fix)
+    ensure_base_images(fix=fix, minors=python_minors)
     ensure_registry(fix=fix)
     ensure_compose(fix=fix)
     ensure_private_index(fix=fix)

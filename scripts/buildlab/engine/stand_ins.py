@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import lzma
 import os
 import shutil
 import subprocess
@@ -75,6 +76,7 @@ class Recipe:
     key: str
     tag: str
     packages: tuple[str, ...]
+    suite: str  # the Debian suite debootstrap installs (its python3 is the tag's minor)
 
     def digest(self, pins: Pins) -> str:
         certs = sorted((p.name, p.read_bytes()) for p in LOCAL_CA_DIR.glob("*.crt"))
@@ -83,7 +85,7 @@ class Recipe:
                 RECIPE_VERSION,
                 SITECUSTOMIZE.read_text(),
                 self.packages,
-                pins.debian_suite,
+                self.suite,
                 pins.tools["pip"],
                 pins.engine,
                 [(name, hashlib.sha256(data).hexdigest()) for name, data in certs],
@@ -115,8 +117,72 @@ def recipes(pins: Pins) -> list[Recipe]:
     for key, tag in pins.images.items():
         ours = SLIM_PACKAGES if "slim" in key else SLIM_PACKAGES + FULL_EXTRA_PACKAGES
         packages = tuple(sorted(set(ours) | set(official_packages(tag))))
-        found.append(Recipe(key=key, tag=tag, packages=packages))
+        found.append(Recipe(key=key, tag=tag, packages=packages, suite=pins.debian_suite))
     return found
+
+
+def minor_tag(tag: str, minor: str) -> str:
+    """A pinned tag with another minor: python:3.13-slim-trixie -> python:3.14-slim-trixie."""
+    name, _, rest = tag.partition(":")
+    return f"{name}:{minor}-{rest.split('-', 1)[1]}"
+
+
+def minor_recipes(pins: Pins, minor: str) -> list[Recipe]:
+    """The stand-ins of another minor's tags: the same Debian packages as the pinned ones (the
+    official images of every minor on one release list the same), those the suite whose python3
+    is that minor has, installed from that suite."""
+    suite = pins.python_minors[minor]
+    names = suite_package_names(suite)
+    return [
+        Recipe(
+            key=f"{recipe.key}-{minor}",
+            tag=minor_tag(recipe.tag, minor),
+            packages=tuple(name for name in recipe.packages if name in names),
+            suite=suite,
+        )
+        for recipe in recipes(pins)
+    ]
+
+
+def suite_package_names(suite: str) -> set[str]:
+    """Every binary package name a Debian suite has (its amd64 Packages index, kept)."""
+    index = STATE_DIR / "stand-ins" / f"Packages-{suite}.xz"
+    if not index.exists():
+        index.parent.mkdir(parents=True, exist_ok=True)
+        url = f"{DEBIAN_MIRROR}/dists/{suite}/main/binary-amd64/Packages.xz"
+        run(["curl", "--fail", "--silent", "--show-error", "-o", str(index), url], timeout=600)
+    text = lzma.decompress(index.read_bytes()).decode(errors="replace")
+    return {line[9:].strip() for line in text.splitlines() if line.startswith("Package: ")}
+
+
+def ensure_python(minor: str, *, fix: bool = True, say: Callable[[str], None] = print) -> None:
+    """Both base images of a Python minor (python:3.N-trixie and -slim-trixie): present, pulled,
+    or built as stand-ins from the Debian suite pins.toml names for it; one line when none of
+    those can be had."""
+    pins = load_pins()
+    if minor == own_minor(pins):
+        wanted = recipes(pins)
+    elif minor in pins.python_minors:
+        wanted = minor_recipes(pins, minor)
+    else:
+        tags = [minor_tag(recipe.tag, minor) for recipe in recipes(pins)]
+        lacking = [tag for tag in tags if image_labels(tag) is None and not _pull(tag)]
+        if lacking:
+            sources = {**pins.python_minors, own_minor(pins): pins.debian_suite}
+            ships = ", ".join(f"{m} ({suite})" for m, suite in sorted(sources.items()))
+            raise EngineError(
+                f"the base image {lacking[0]} is not on this engine and could not be pulled, "
+                f"and the test engine has no source for Python {minor} (Debian suites ship "
+                f"{ships}: docs/test-engine.md): pull it where a registry answers, or pick "
+                "another Python (adopt --python)"
+            )
+        return
+    build_stand_ins(_missing(wanted, pins, fix=fix, say=say), pins, say)
+
+
+def own_minor(pins: Pins) -> str:
+    """The pinned images' Python minor ("3.13")."""
+    return recipes(pins)[0].tag.partition(":")[2].split("-")[0]
 
 
 def image_labels(tag: str) -> dict[str, str] | None:
@@ -137,10 +203,30 @@ def is_stand_in(tag: str) -> bool:
     return bool(labels and labels.get(STAND_IN_LABEL) == "true")
 
 
-def ensure_base_images(*, fix: bool, say: Callable[[str], None] = print) -> None:
+def ensure_base_images(
+    *, fix: bool, minors: tuple[str, ...] = (), say: Callable[[str], None] = print
+) -> None:
+    """The pinned images and those of `minors` (other Pythons a run needs, each from its
+    Debian suite): every missing one built at once."""
     pins = load_pins()
+    for minor in minors:
+        if minor != own_minor(pins) and minor not in pins.python_minors:
+            ensure_python(minor, fix=fix, say=say)  # present or pulled, or one line
+    wanted = recipes(pins) + [
+        recipe
+        for minor in minors
+        if minor != own_minor(pins) and minor in pins.python_minors
+        for recipe in minor_recipes(pins, minor)
+    ]
+    build_stand_ins(_missing(wanted, pins, fix=fix, say=say), pins, say)
+
+
+def _missing(
+    wanted: list[Recipe], pins: Pins, *, fix: bool, say: Callable[[str], None]
+) -> list[Recipe]:
+    """The recipes whose image is neither real, nor an up-to-date stand-in, nor pullable."""
     missing = []
-    for recipe in recipes(pins):
+    for recipe in wanted:
         labels = image_labels(recipe.tag)
         if labels is not None and labels.get(STAND_IN_LABEL) != "true":
             say(f"base image: {recipe.tag} (real image)")
@@ -156,12 +242,12 @@ def ensure_base_images(*, fix: bool, say: Callable[[str], None] = print) -> None
                 f"Base image {recipe.tag} is missing and cannot be pulled: run `make doctor`."
             )
         missing.append(recipe)
-    build_stand_ins(missing, pins, say)
+    return missing
 
 
 def build_stand_ins(missing: list[Recipe], pins: Pins, say: Callable[[str], None]) -> None:
-    """Both stand-ins at once: debootstrap spends much of its time waiting on the mirror and
-    on one dpkg at a time, so the second build costs little beside the first."""
+    """Every missing stand-in at once: debootstrap spends much of its time waiting on the
+    mirror and on one dpkg at a time, so a second build costs little beside the first."""
     if not missing:
         return
     if os.geteuid() != 0:
@@ -197,16 +283,17 @@ def build_stand_in(recipe: Recipe, pins: Pins, say: Callable[[str], None]) -> No
     debs = work / "debs" / recipe.key  # one download cache per build: they run side by side
     shutil.rmtree(rootfs, ignore_errors=True)
     debs.mkdir(parents=True, exist_ok=True)
-    say(f"base image: building stand-in {recipe.tag} with debootstrap {pins.debian_suite} ...")
+    say(f"base image: building stand-in {recipe.tag} with debootstrap {recipe.suite} ...")
     run(
         [
             "debootstrap",
             "--variant=minbase",
             f"--include={','.join(recipe.packages)}",
             f"--cache-dir={debs.resolve()}",
-            pins.debian_suite,
+            recipe.suite,
             str(rootfs),
             DEBIAN_MIRROR,
+            *_script(recipe.suite),
         ],
         timeout=1800,
     )
@@ -227,6 +314,13 @@ def build_stand_in(recipe: Recipe, pins: Pins, say: Callable[[str], None]) -> No
     _import(rootfs, recipe, pins, python_version)
     shutil.rmtree(rootfs, ignore_errors=True)
     say(f"base image: {recipe.tag} stand-in ready (Python {python_version})")
+
+
+def _script(suite: str) -> list[str]:
+    """debootstrap's script for a suite newer than the host's debootstrap knows (forky): sid's,
+    as Debian's own newer releases of debootstrap link them."""
+    scripts = Path("/usr/share/debootstrap/scripts")
+    return [] if (scripts / suite).exists() else [str(scripts / "sid")]
 
 
 def _ensure_debootstrap() -> None:
@@ -352,7 +446,7 @@ def _import(rootfs: Path, recipe: Recipe, pins: Pins, python_version: str) -> No
         f"ENV PYTHONPATH={SITE_DIR}",
         f"ENV POETRY_PYPI_MIRROR_URL={pins.engine['index_url']}",
         f'LABEL {STAND_IN_LABEL}="true" {RECIPE_LABEL}="{recipe.digest(pins)}" '
-        f'buildlab.stand-in.suite="{pins.debian_suite}"',
+        f'buildlab.stand-in.suite="{recipe.suite}"',
         'CMD ["python3"]',
     ]
     args = ["docker", "import"]

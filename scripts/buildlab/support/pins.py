@@ -16,6 +16,7 @@ class Pins:
     tools: dict[str, str]
     engine: dict[str, str]
     dev: dict[str, str]
+    python_minors: dict[str, str]  # a Python minor -> the Debian suite whose python3 it is
 
     def image(self, key: str) -> str:
         return self.images[key]
@@ -35,4 +36,5 @@ def load_pins() -> Pins:
         tools=dict(data["tools"]),
         engine=dict(data["engine"]),
         dev=dict(data["dev"]),
+        python_minors=dict(data.get("python_minors", {})),
     )
