@@ -1549,3 +1549,38 @@ def test_every_python_a_shape_asks_for_has_a_source_in_the_test_engine() -> None
     assert own_minor(pins) == "3.13"
     assert minor_tag("python:3.13-slim-trixie", "3.14") == "python:3.14-slim-trixie"
     assert minor_tag("python:3.13-trixie", "3.11") == "python:3.11-trixie"
+
+
+def test_a_background_server_is_waited_for_and_one_that_dies_is_one_error(tmp_path: Path) -> None:
+    """engine/servers.py, which starts dockerd, the registry, the pypiservers and compose
+    watch: a real HTTP server on a free loopback port is waited for until it answers, and a
+    command that exits at once is one EngineError with its log's last lines."""
+    import socket
+    import urllib.request
+
+    from buildlab.engine.servers import start
+    from buildlab.support.errors import EngineError
+    from buildlab.support.proc import stop_process
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def answers() -> bool:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+        except OSError:
+            return False
+        return True
+
+    args = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+    process = start(args, what="a test server", log=tmp_path / "ok.log", answers=answers)
+    try:
+        assert answers()
+    finally:
+        stop_process(process.pid)
+    died = [sys.executable, "-c", "import sys; print('no config here'); sys.exit(3)"]
+    with pytest.raises(EngineError) as failure:
+        start(died, what="a broken server", log=tmp_path / "died.log", answers=lambda: False)
+    assert failure.value.message.startswith("a broken server did not answer within 30 s")
+    assert "no config here" in failure.value.detail
