@@ -80,18 +80,18 @@ def test_adopt_a_server_that_never_answers_shows_its_log(tmp_path: Path) -> None
 
 
 def test_adopt_a_python_the_engine_lacks_is_one_line_naming_the_image(tmp_path: Path) -> None:
-    """3.12: no registry answers here, and no Debian suite ships it (pins.toml
-    [python_minors]): one line, before any build, and nothing built."""
+    """A minor no registry has (3.99; 3.10 and 3.12 are the same here, but Docker Hub has
+    them) and no Debian suite ships (pins.toml [python_minors]): one line, before any build."""
     project = single_module_project(tmp_path / "service")
     (project / "Dockerfile").unlink()
-    (project / ".python-version").write_text("3.12\n")
+    (project / ".python-version").write_text("3.99\n")
     result = _adopt(project)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("buildlab: the base image python:3.12-")
+    assert lines[0].startswith("buildlab: the base image python:3.99-")
     assert "is not on this engine and could not be pulled" in lines[0]
-    assert "no source for Python 3.12" in lines[0]
+    assert "no source for Python 3.99" in lines[0]
     assert "adopt --python" in lines[0]
     assert "building the adopted Dockerfile" not in result.stdout
 

@@ -512,6 +512,11 @@ def test_lesson_readme_has_the_course_shape(lesson) -> None:  # type: ignore[no-
     assert goal[1:] == lesson.goal[1:], f"{lesson.id}: the README's goal is not lessons.toml's"
     generated = sum(len(m.group(0).splitlines()) for m in BLOCK.finditer(text))
     assert len(lines) - generated <= HAND_WRITTEN_LINES, f"{lesson.id}: shorten the page"
+    if "## In depth" in lines:  # optional: the rest of the story, after what the learner sees
+        depth = lines.index("## In depth")
+        assert lines.index("## What you should see") < depth < lines.index("## Measured"), (
+            f"{lesson.id}/README.md: '## In depth' goes between what you should see and measured"
+        )
     why = text.split("## Why it works", 1)[1].split("\n## ", 1)[0]
     prose = [line for line in why.splitlines()[1:] if line.strip()]
     assert len(prose) <= WHY_LINES, f"{lesson.id}: 'Why it works' has {len(prose)} lines"
@@ -1513,13 +1518,21 @@ def test_every_negative_controls_break_applies_to_its_lesson(
         ('[tool.poetry.dependencies]\npython = "^3.10"\n', None),
         (
             '[tool.poetry.dependencies]\npython = "~3.10"\n',
-            ("3.10", "Poetry's python >=3.10,<3.11"),
+            ("3.10", "Poetry's python ~3.10"),
         ),
-        ('[tool.poetry.dependencies]\npython = "3.11.*"\n', ("3.11", "Poetry's python ==3.11.*")),
+        ('[tool.poetry.dependencies]\npython = "3.11.*"\n', ("3.11", "Poetry's python 3.11.*")),
         (
             '[tool.poetry.dependencies]\npython = ">=3.9,<3.12"\n',
             ("3.11", "Poetry's python >=3.9,<3.12"),
         ),
+        ('[project]\nrequires-python = ">=3.13.1"\n', None),  # 3.13's later releases
+        ('[project]\nrequires-python = "~=3.11.4"\n', ("3.11", "requires-python ~=3.11.4")),
+        (
+            '[tool.poetry.dependencies]\npython = ">=3.10 <3.12"\n',
+            ("3.11", "Poetry's python >=3.10 <3.12"),
+        ),
+        ('[tool.poetry.dependencies]\npython = "~3.11 || ~3.13"\n', None),
+        ('[tool.poetry.dependencies]\npython = "~3"\n', None),
         ('[project]\nrequires-python = "not a range"\n', None),
         ('[project]\nname = "x"\n', None),
     ],

@@ -17,7 +17,9 @@ from buildlab.support.paths import ROOT
 
 SCHEMA_NAME = "buildlab-results"
 # 3: a build record names what it measured `subject` (a lesson id, a peer's name or
-# LESSON+VARIATION, as its `kind` says); version 2 called it `lesson`, and is read as 3.
+# LESSON+VARIATION, as its `kind` says); version 2 called it `lesson`. 4: the code's size is
+# `code_compressed_bytes`, a base image's real | stand-in its `origin`. Older files are read
+# as the current version (`upgrade`).
 SCHEMA_VERSION = 4
 RESULTS_DIR = ROOT / "docs" / "results"
 COMMITTED_RESULTS = RESULTS_DIR / "results.json"
@@ -113,14 +115,17 @@ def upgrade(data: dict[str, Any]) -> dict[str, Any]:
     version = data.get("schema_version")
     if not isinstance(version, int) or not 2 <= version < SCHEMA_VERSION:
         return data
-    builds = data["builds"]
+    builds = data.get("builds")
+    if not isinstance(builds, list):
+        raise BuildlabError(f"a {SCHEMA_NAME} v{version} file without its list of builds")
     for step in range(version + 1, SCHEMA_VERSION + 1):
         builds = [_renamed(build, RENAMED_BUILD_KEYS.get(step, {})) for build in builds]
         for build in builds:
-            build["base_images"] = [
-                _renamed(base, RENAMED_BASE_IMAGE_KEYS.get(step, {}))
-                for base in build.get("base_images", [])
-            ]
+            if "base_images" in build:
+                build["base_images"] = [
+                    _renamed(base, RENAMED_BASE_IMAGE_KEYS.get(step, {}))
+                    for base in build["base_images"]
+                ]
     return {**data, "schema_version": SCHEMA_VERSION, "builds": builds}
 
 

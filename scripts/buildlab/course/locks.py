@@ -113,15 +113,15 @@ def _lock_command(folder: LockFolder) -> str:
     return folder.lock_command or TOOLS[folder.tool].lock(hashed=folder.hashed)
 
 
-def _ensure_pythons(folders: list[LockFolder]) -> None:
-    """The base images of the other Pythons some folders lock in (present, or built)."""
+def _ensure_pythons(folders: list[LockFolder], *, fix: bool) -> None:
+    """The base images of the other Pythons some folders lock in: present, or (fix) built."""
     for minor in sorted({folder.python for folder in folders if folder.python}):
-        ensure_python(minor)
+        ensure_python(minor, fix=fix)
 
 
 def relock(folders: list[LockFolder], *, upgrade: bool, say: Callable[[str], None] = print) -> None:
     require_engine()
-    _ensure_pythons(folders)
+    _ensure_pythons(folders, fix=True)
     for (image, _), members in _groups(folders).items():
         tool = TOOLS[members[0].tool]
         say(f"relock: {tool.name} in {image} for {', '.join(m.name for m in members)}")
@@ -142,7 +142,7 @@ def stale_locks(folders: list[LockFolder], *, in_image: bool) -> list[str]:
     chosen = [f for f in folders if TOOLS[f.tool].check_in_image == in_image]
     if in_image and chosen:
         require_engine()
-        _ensure_pythons(chosen)
+        _ensure_pythons(chosen, fix=False)  # a check builds nothing: doctor does
     for (image, _), members in _groups(chosen).items():
         tool = TOOLS[members[0].tool]
         missing = [path.name for path in lock_paths(members[0]) if not path.exists()]

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -128,29 +129,40 @@ def minor_tag(tag: str, minor: str) -> str:
 
 
 def minor_recipes(pins: Pins, minor: str) -> list[Recipe]:
-    """The stand-ins of another minor's tags: the same Debian packages as the pinned ones (the
-    official images of every minor on one release list the same), those the suite whose python3
-    is that minor has, installed from that suite."""
+    """The stand-ins of another minor's tags, installed from the suite whose python3 is that
+    minor: our packages (each must be in the suite) and the official image's (the official
+    images of every minor on one release list the same), those the suite has, less the
+    pinned minor's own Python packages."""
     suite = pins.python_minors[minor]
     names = suite_package_names(suite)
-    return [
-        Recipe(
-            key=f"{recipe.key}-{minor}",
-            tag=minor_tag(recipe.tag, minor),
-            packages=tuple(name for name in recipe.packages if name in names),
-            suite=suite,
-        )
-        for recipe in recipes(pins)
-    ]
+    pinned = own_minor(pins)
+    found = []
+    for key, tag in pins.images.items():
+        ours = SLIM_PACKAGES if "slim" in key else SLIM_PACKAGES + FULL_EXTRA_PACKAGES
+        if absent := [name for name in ours if name not in names]:
+            raise EngineError(
+                f"Debian {suite} has no {', '.join(absent)}: the stand-in of "
+                f"Python {minor} cannot be built from it (pins.toml python_minors)"
+            )
+        official = [
+            name
+            for name in official_packages(tag)
+            if name in names and f"python{pinned}" not in name
+        ]
+        packages = tuple(sorted(set(ours) | set(official)))
+        found.append(Recipe(f"{key}-{minor}", minor_tag(tag, minor), packages, suite))
+    return found
 
 
 def suite_package_names(suite: str) -> set[str]:
-    """Every binary package name a Debian suite has (its amd64 Packages index, kept)."""
+    """Every binary package name a Debian suite has (its amd64 Packages index, kept a day)."""
     index = STATE_DIR / "stand-ins" / f"Packages-{suite}.xz"
-    if not index.exists():
+    if not index.exists() or time.time() - index.stat().st_mtime > 86400:
         index.parent.mkdir(parents=True, exist_ok=True)
         url = f"{DEBIAN_MIRROR}/dists/{suite}/main/binary-amd64/Packages.xz"
-        run(["curl", "--fail", "--silent", "--show-error", "-o", str(index), url], timeout=600)
+        partial = index.with_suffix(".part")
+        run(["curl", "--fail", "--silent", "--show-error", "-o", str(partial), url], timeout=600)
+        partial.replace(index)
     text = lzma.decompress(index.read_bytes()).decode(errors="replace")
     return {line[9:].strip() for line in text.splitlines() if line.startswith("Package: ")}
 
@@ -160,12 +172,14 @@ def ensure_python(minor: str, *, fix: bool = True, say: Callable[[str], None] = 
     or built as stand-ins from the Debian suite pins.toml names for it; one line when none of
     those can be had."""
     pins = load_pins()
+    tags = [minor_tag(tag, minor) for tag in pins.images.values()]
+    if all(_is_real(tag) for tag in tags):
+        return
     if minor == own_minor(pins):
         wanted = recipes(pins)
     elif minor in pins.python_minors:
         wanted = minor_recipes(pins, minor)
     else:
-        tags = [minor_tag(recipe.tag, minor) for recipe in recipes(pins)]
         lacking = [tag for tag in tags if image_labels(tag) is None and not _pull(tag)]
         if lacking:
             sources = {**pins.python_minors, own_minor(pins): pins.debian_suite}
@@ -182,7 +196,12 @@ def ensure_python(minor: str, *, fix: bool = True, say: Callable[[str], None] = 
 
 def own_minor(pins: Pins) -> str:
     """The pinned images' Python minor ("3.13")."""
-    return recipes(pins)[0].tag.partition(":")[2].split("-")[0]
+    return next(iter(pins.images.values())).partition(":")[2].split("-")[0]
+
+
+def _is_real(tag: str) -> bool:
+    labels = image_labels(tag)
+    return labels is not None and labels.get(STAND_IN_LABEL) != "true"
 
 
 def image_labels(tag: str) -> dict[str, str] | None:
@@ -311,6 +330,13 @@ def build_stand_in(recipe: Recipe, pins: Pins, say: Callable[[str], None]) -> No
             "import platform; print(platform.python_version())",
         ]
     ).stdout.strip()
+    minor = recipe.tag.partition(":")[2].split("-")[0]
+    if not python_version.startswith(f"{minor}."):
+        shutil.rmtree(rootfs, ignore_errors=True)
+        raise EngineError(
+            f"Debian {recipe.suite}'s python3 is {python_version}, not {minor}: the stand-in of "
+            f"{recipe.tag} cannot come from it (pins.toml python_minors names another suite)"
+        )
     _import(rootfs, recipe, pins, python_version)
     shutil.rmtree(rootfs, ignore_errors=True)
     say(f"base image: {recipe.tag} stand-in ready (Python {python_version})")
