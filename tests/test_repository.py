@@ -1597,3 +1597,48 @@ def test_a_background_server_is_waited_for_and_one_that_dies_is_one_error(tmp_pa
         start(died, what="a broken server", log=tmp_path / "died.log", answers=lambda: False)
     assert failure.value.message.startswith("a broken server did not answer within 30 s")
     assert "no config here" in failure.value.detail
+
+
+def test_adopt_picks_the_deploy_lock_over_a_dev_lock_that_includes_it(tmp_path: Path) -> None:
+    """requirements-dev.txt usually includes requirements.txt, so both lock the server: the
+    one whose name says development or tests is not the image's (a real project stopped at
+    'several pip-compile locks ... say which one')."""
+    import shutil
+
+    from buildlab.adopt.detect import detect
+    from buildlab.adopt.options import ProjectOptions
+    from helpers import single_module_project
+
+    project = single_module_project(tmp_path / "service")
+    lesson = MANIFEST.lesson("07-production").directory / "pip-tools"
+    for name in ("pyproject.toml", "requirements.txt"):
+        shutil.copy2(lesson / name, project / name)
+    shutil.copy2(lesson / "requirements.txt", project / "requirements-dev.txt")
+    guess = detect(MANIFEST, project, ProjectOptions(tool="pip-tools"))
+    assert guess.values["LOCK"] == "requirements.txt"
+
+
+def test_trial_names_a_mirror_by_its_repository() -> None:
+    from buildlab.adopt.trial import Entry
+
+    assert Entry("/work/.mirror/owner+name/repo", "", ()).name == "owner+name"
+    assert Entry("/work/.mirror/owner+name/repo", "src", ()).name == "owner+name/src"
+    assert Entry("https://example.org/group/app.git", "", ()).name == "app"
+
+
+def test_adopt_reads_a_src_folder_that_is_itself_a_package_as_code_at_the_root(
+    tmp_path: Path,
+) -> None:
+    """`src/__init__.py`: the project imports `src.app` from its root, where its entry module
+    is (a real one stopped at 'cannot tell the app object': only src/ was searched)."""
+    from buildlab.adopt.detect import detect
+    from buildlab.adopt.options import ProjectOptions
+    from helpers import single_module_project
+
+    project = single_module_project(tmp_path / "service")
+    (project / "src" / "app").mkdir(parents=True)
+    (project / "src" / "__init__.py").write_text("")
+    (project / "src" / "app" / "__init__.py").write_text("def bootstrap(): ...\n")
+    guess = detect(MANIFEST, project, ProjectOptions())
+    assert guess.values["SOURCE_ROOT"] == "."
+    assert guess.values["APP"] == "service:app"

@@ -83,6 +83,12 @@ def _pyproject(project: Path) -> dict[str, object]:
     return tomllib.loads(path.read_text()) if path.exists() else {}
 
 
+# A lock for development, tests or CI, by its name (requirements-dev.txt, test.txt, ci-lint).
+DEV_LOCK = re.compile(
+    r"(^|[-_.])(dev|develop|development|test|tests|testing|ci|lint|docs)([-_.]|$)"
+)
+
+
 def _chosen_lock(
     project: Path, owner: Tool, guess: Guess, lock: str | None, *, writing: bool
 ) -> str:
@@ -101,6 +107,9 @@ def _chosen_lock(
             for p in locks
             if {"gunicorn", "uvicorn"} & locked_names(project, owner, str(p.relative_to(project)))
         ]
+        if len(servers) > 1:  # requirements-dev.txt often includes requirements.txt
+            deploy = [p for p in servers if not DEV_LOCK.search(p.stem)]
+            servers = deploy if len(deploy) == 1 else servers
         if len(servers) != 1 and not writing:  # a check builds the project's own Dockerfile
             servers = locks[:1]
         if len(servers) != 1:
@@ -108,7 +117,7 @@ def _chosen_lock(
             raise UsageError(
                 f"several pip-compile locks ({names}): say which one the image installs with --lock"
             )
-        chosen, why = servers[0], "the pip-compile lock with the server in it"
+        chosen, why = servers[0], "the pip-compile lock with the server in it, not a dev one"
     source = chosen.with_suffix(".in")
     project_table = _pyproject(project).get("project")
     if source.exists():
@@ -283,7 +292,9 @@ def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: b
         guess.set("PYTHON_VERSION", version, why)
 
     source = project / "src"
-    if source.is_dir() and any(source.glob("*/__init__.py")):
+    if source.is_dir() and (source / "__init__.py").exists():
+        guess.set("SOURCE_ROOT", ".", "src/ is itself a package (imported as src.…)")
+    elif source.is_dir() and any(source.glob("*/__init__.py")):
         guess.set("SOURCE_ROOT", "src", "a package under src/")
     else:
         guess.set("SOURCE_ROOT", ".", "no package under src/")

@@ -32,7 +32,10 @@ class Entry:
 
     @property
     def name(self) -> str:
-        tail = self.source.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1]
+        """The repository's name: its last path part, or the folder above a bare `repo`
+        (a mirror kept as OWNER+NAME/repo)."""
+        parts = self.source.rstrip("/").removesuffix(".git").split("/")
+        tail = parts[-2] if parts[-1] == "repo" and len(parts) > 1 else parts[-1]
         return f"{tail}/{self.subfolder}" if self.subfolder else tail
 
 
