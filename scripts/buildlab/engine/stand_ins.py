@@ -130,12 +130,13 @@ def minor_tag(tag: str, minor: str) -> str:
 
 def minor_recipes(pins: Pins, minor: str) -> list[Recipe]:
     """The stand-ins of another minor's tags, installed from the suite whose python3 is that
-    minor: our packages (each must be in the suite) and the official image's (the official
-    images of every minor on one release list the same), those the suite has, less the
-    pinned minor's own Python packages."""
+    minor: our packages (each must be in the suite) and the official *slim* image's, those the
+    suite has (the official images of every minor on one release list the same). The full
+    one is the slim one plus compilers and the usual -dev headers, not all of buildpack-deps:
+    a run needs it only as a builder, and the whole list doubled the time doctor takes."""
     suite = pins.python_minors[minor]
     names = suite_package_names(suite)
-    pinned = own_minor(pins)
+    slim = next(tag for key, tag in pins.images.items() if "slim" in key)
     found = []
     for key, tag in pins.images.items():
         ours = SLIM_PACKAGES if "slim" in key else SLIM_PACKAGES + FULL_EXTRA_PACKAGES
@@ -144,11 +145,7 @@ def minor_recipes(pins: Pins, minor: str) -> list[Recipe]:
                 f"Debian {suite} has no {', '.join(absent)}: the stand-in of "
                 f"Python {minor} cannot be built from it (pins.toml python_minors)"
             )
-        official = [
-            name
-            for name in official_packages(tag)
-            if name in names and f"python{pinned}" not in name
-        ]
+        official = [name for name in official_packages(slim) if name in names]
         packages = tuple(sorted(set(ours) | set(official)))
         found.append(Recipe(f"{key}-{minor}", minor_tag(tag, minor), packages, suite))
     return found
