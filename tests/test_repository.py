@@ -1642,3 +1642,38 @@ def test_adopt_reads_a_src_folder_that_is_itself_a_package_as_code_at_the_root(
     guess = detect(MANIFEST, project, ProjectOptions())
     assert guess.values["SOURCE_ROOT"] == "."
     assert guess.values["APP"] == "service:app"
+
+
+def test_adopt_picks_a_python_the_locks_wheels_fit(tmp_path: Path) -> None:
+    """A range that admits 3.13 (Poetry's ^3.10) with a lock whose psycopg2-binary has wheels
+    up to 3.12 only: 3.13 would build it from source and fail, so adopt takes 3.12, the
+    closest minor every locked package has a Linux wheel for (a real project did not build)."""
+    from buildlab.course.pythons import minor_of_lock, wheel_minors
+
+    lock = "\n".join(
+        [
+            '{file = "psycopg2_binary-2.9.9-cp311-cp311-manylinux_2_17_x86_64.whl"}',
+            '{file = "psycopg2_binary-2.9.9-cp312-cp312-manylinux_2_17_x86_64.whl"}',
+            '{file = "psycopg2_binary-2.9.9-cp313-cp313-macosx_11_0_arm64.whl"}',
+            '{file = "flask-3.1.0-py3-none-any.whl"}',
+            '{file = "pydantic_core-2.27.0-cp38-abi3-manylinux_2_17_x86_64.whl"}',
+        ]
+    )
+    assert wheel_minors(lock) == {"3.11", "3.12"}
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[tool.poetry.dependencies]\npython = "^3.10"\n')
+    assert minor_of_lock(lock, pyproject, "3.13") == (
+        "3.12",
+        "the lock's wheels: some package has none for 3.13",
+    )
+    pyproject.write_text('[tool.poetry.dependencies]\npython = ">=3.10,<3.12"\n')
+    assert minor_of_lock(lock, pyproject, "3.13") == (
+        "3.11",
+        "the lock's wheels: some package has none for 3.13",
+    )
+    assert minor_of_lock(lock.replace("cp312", "cp313"), pyproject, "3.13") is None
+    assert wheel_minors("flask==3.1.0 --hash=sha256:00") is None  # no wheel names
+    for variant in MANIFEST.all_variants():  # the lessons' own locks fit their Python
+        lock_file = variant.directory / TOOLS[variant.tool].lock_file
+        if lock_file.is_file():
+            assert minor_of_lock(lock_file.read_text(), variant.directory / "x", "3.13") is None

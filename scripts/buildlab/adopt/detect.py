@@ -15,6 +15,7 @@ from buildlab.adopt import system
 from buildlab.adopt.options import ProjectOptions, env_pairs
 from buildlab.course import topblock
 from buildlab.course.model import Manifest
+from buildlab.course.pythons import minor_of_lock
 from buildlab.course.tools import TOOLS, Tool, tool
 from buildlab.support.errors import BuildlabError, UsageError
 
@@ -180,11 +181,18 @@ def _constraint_layers(
     return layers
 
 
-def _python(project: Path, chosen: Tool, default: str) -> tuple[str, str]:
-    return chosen.python_version(project, default) or (
-        default,
-        "the lesson's: no .python-version or Pipfile python_version, and any range the "
-        "pyproject.toml gives admits it",
+def _python(project: Path, chosen: Tool, default: str, lock: Path) -> tuple[str, str]:
+    """What the project pins or its range asks for; else, when the lock's wheels leave out
+    the lesson's Python, the closest minor they and the range fit; else the lesson's."""
+    text = lock.read_text(errors="replace") if lock.is_file() else ""
+    return (
+        chosen.python_version(project, default)
+        or minor_of_lock(text, project / "pyproject.toml", default)
+        or (
+            default,
+            "the lesson's: no .python-version or Pipfile python_version, any range the "
+            "pyproject.toml gives admits it, and so do the lock's wheels",
+        )
     )
 
 
@@ -288,7 +296,7 @@ def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: b
     if python is not None:
         guess.set("PYTHON_VERSION", python, "--python")
     else:
-        version, why = _python(project, chosen, default_python)
+        version, why = _python(project, chosen, default_python, project / lock_file)
         guess.set("PYTHON_VERSION", version, why)
 
     source = project / "src"

@@ -73,3 +73,55 @@ def minor_of_range(pyproject: Path, preferred: str) -> tuple[str, str] | None:
 
 def _number(minor: str) -> int:
     return int(minor.split(".")[1])
+
+
+# A wheel's file name: distribution-version(-build)-python-abi-platform.whl (PEP 427).
+WHEEL = re.compile(
+    r"([A-Za-z0-9_.]+?)-[^-/\s\"']+(?:-\d[^-/\s\"']*)?-([\w.]+)-([\w.]+)-([\w.]+)\.whl"
+)
+LINUX_X86_64 = re.compile(r"(manylinux|linux)\w*x86_64")
+
+
+def wheel_minors(lock: str) -> set[str] | None:
+    """The Python minors (of KNOWN_MINORS) every locked package has a Linux x86_64 wheel or a
+    wheel for any Python for, read from the wheel file names a lock records (uv.lock,
+    poetry.lock); None when the lock names no wheel (Pipfile.lock, requirements.txt) or its
+    packages leave no minor."""
+    per_package: dict[str, set[str]] = {}
+    for name, python, abi, platform in WHEEL.findall(lock):
+        key = name.lower().replace("-", "_")
+        minors = per_package.setdefault(key, set())
+        if abi == "none" or platform == "any":
+            minors.update(KNOWN_MINORS)
+        elif LINUX_X86_64.search(platform):
+            for tag in python.split("."):
+                if found := re.fullmatch(r"cp3(\d+)", tag):
+                    if abi == "abi3":  # this minor and every later one
+                        minors.update(m for m in KNOWN_MINORS if _number(m) >= int(found[1]))
+                    else:
+                        minors.add(f"3.{found[1]}")
+    constrained = [minors for minors in per_package.values() if minors]
+    if not constrained:
+        return None
+    common = set(KNOWN_MINORS).intersection(*constrained)
+    return common or None
+
+
+def minor_of_lock(lock: str, pyproject: Path, preferred: str) -> tuple[str, str] | None:
+    """When a package in the lock has no wheel for `preferred` (psycopg2-binary 2.9.9 has none
+    for 3.13, and does not build from source there), the minor closest to it that every
+    locked package has wheels for and the project's range admits; None otherwise."""
+    minors = wheel_minors(lock)
+    if minors is None or preferred in minors:
+        return None
+    fitting = [minor for minor in minors if admits_range(pyproject, minor)]
+    if not fitting:
+        return None
+    closest = min(fitting, key=lambda minor: abs(_number(minor) - _number(preferred)))
+    return closest, f"the lock's wheels: some package has none for {preferred}"
+
+
+def admits_range(pyproject: Path, minor: str) -> bool:
+    """Whether the project's requires-python (or Poetry's python) admits a minor (True when
+    it gives none)."""
+    return minor_of_range(pyproject, minor) is None
