@@ -1677,3 +1677,19 @@ def test_adopt_picks_a_python_the_locks_wheels_fit(tmp_path: Path) -> None:
         lock_file = variant.directory / TOOLS[variant.tool].lock_file
         if lock_file.is_file():
             assert minor_of_lock(lock_file.read_text(), variant.directory / "x", "3.13") is None
+
+
+def test_adopt_relock_leaves_a_dev_lock_alone_when_a_deploy_lock_is_there(tmp_path: Path) -> None:
+    """--relock compiles the locks an image installs: a real project's requirements-dev.txt
+    recorded no pip-compile command, and --relock stopped on it, though the image never
+    installs it."""
+    import shutil
+
+    from buildlab.adopt.relock import unhashed_locks
+
+    pinned = MANIFEST.lesson("02").directory / "pip-tools" / "requirements.txt"
+    shutil.copy2(pinned, tmp_path / "requirements.txt")
+    shutil.copy2(pinned, tmp_path / "requirements-dev.txt")
+    assert unhashed_locks(tmp_path) == [tmp_path / "requirements.txt"]
+    (tmp_path / "requirements.txt").unlink()
+    assert unhashed_locks(tmp_path) == [tmp_path / "requirements-dev.txt"]

@@ -11,6 +11,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+from buildlab.adopt.detect import DEV_LOCK
 from buildlab.course.locks import run_tool
 from buildlab.course.tools import TOOLS
 from buildlab.support.errors import BuildlabError
@@ -32,7 +33,11 @@ def with_hashes(command: str) -> str:
 
 
 def unhashed_locks(project: Path) -> list[Path]:
-    return [p for p in TOOLS["pip-tools"].find_locks(project) if "--hash=" not in p.read_text()]
+    """The pip-compile locks without hashes that an image would install: a dev or test lock
+    (requirements-dev.txt) only when there is no other; its header may record no command."""
+    found = TOOLS["pip-tools"].find_locks(project)
+    unhashed = [p for p in found if "--hash=" not in p.read_text()]
+    return [p for p in unhashed if not DEV_LOCK.search(p.stem)] or unhashed
 
 
 def relock_without_hashes(
