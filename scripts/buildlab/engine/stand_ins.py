@@ -169,31 +169,41 @@ def ensure_python(minor: str, *, fix: bool = True, say: Callable[[str], None] = 
     or built as stand-ins from the Debian suite pins.toml names for it; one line when none of
     those can be had."""
     pins = load_pins()
+    build_stand_ins(_missing(_recipes_of(pins, minor), pins, fix=fix, say=say), pins, say)
+
+
+def _recipes_of(pins: Pins, minor: str) -> list[Recipe]:
+    """The stand-in recipes a minor's images would come from: none when real images are there,
+    the pinned ones for their own minor, its suite's for a minor pins.toml names; a minor with
+    no source must be present or pullable, else one line says so."""
     tags = [minor_tag(tag, minor) for tag in pins.images.values()]
     if all(_is_real(tag) for tag in tags):
-        return
+        return []
     if minor == own_minor(pins):
-        wanted = recipes(pins)
-    elif minor in pins.python_minors:
-        wanted = minor_recipes(pins, minor)
-    else:
-        lacking = [tag for tag in tags if image_labels(tag) is None and not _pull(tag)]
-        if lacking:
-            sources = {**pins.python_minors, own_minor(pins): pins.debian_suite}
-            ships = ", ".join(f"{m} ({suite})" for m, suite in sorted(sources.items()))
-            raise EngineError(
-                f"the base image {lacking[0]} is not on this engine and could not be pulled, "
-                f"and the test engine has no source for Python {minor} (Debian suites ship "
-                f"{ships}: docs/test-engine.md): pull it where a registry answers, or pick "
-                "another Python (adopt --python)"
-            )
-        return
-    build_stand_ins(_missing(wanted, pins, fix=fix, say=say), pins, say)
+        return recipes(pins)
+    if minor in pins.python_minors:
+        return minor_recipes(pins, minor)
+    lacking = [tag for tag in tags if image_labels(tag) is None and not _pull(tag)]
+    if lacking:
+        sources = {**pins.python_minors, own_minor(pins): pins.debian_suite}
+        ships = ", ".join(f"{m} ({suite})" for m, suite in sorted(sources.items()))
+        raise EngineError(
+            f"the base image {lacking[0]} is not on this engine and could not be pulled, "
+            f"and the test engine has no source for Python {minor} (Debian suites ship "
+            f"{ships}: docs/test-engine.md): pull it where a registry answers, or pick "
+            "another Python (adopt --python)"
+        )
+    return []
+
+
+def tag_minor(tag: str) -> str:
+    """The Python minor of a python image's tag: python:3.13-slim-trixie -> 3.13."""
+    return tag.partition(":")[2].split("-")[0]
 
 
 def own_minor(pins: Pins) -> str:
     """The pinned images' Python minor ("3.13")."""
-    return next(iter(pins.images.values())).partition(":")[2].split("-")[0]
+    return tag_minor(next(iter(pins.images.values())))
 
 
 def _is_real(tag: str) -> bool:
@@ -225,16 +235,9 @@ def ensure_base_images(
     """The pinned images and those of `minors` (other Pythons a run needs, each from its
     Debian suite): every missing one built at once."""
     pins = load_pins()
-    for minor in minors:
-        if minor != own_minor(pins) and minor not in pins.python_minors:
-            ensure_python(minor, fix=fix, say=say)  # present or pulled, or one line
-    wanted = recipes(pins) + [
-        recipe
-        for minor in minors
-        if minor != own_minor(pins) and minor in pins.python_minors
-        for recipe in minor_recipes(pins, minor)
-    ]
-    build_stand_ins(_missing(wanted, pins, fix=fix, say=say), pins, say)
+    wanted = recipes(pins) + [r for minor in minors for r in _recipes_of(pins, minor)]
+    unique = list(dict.fromkeys(wanted))  # the pinned minor's recipes, asked for twice
+    build_stand_ins(_missing(unique, pins, fix=fix, say=say), pins, say)
 
 
 def _missing(
@@ -327,7 +330,7 @@ def build_stand_in(recipe: Recipe, pins: Pins, say: Callable[[str], None]) -> No
             "import platform; print(platform.python_version())",
         ]
     ).stdout.strip()
-    minor = recipe.tag.partition(":")[2].split("-")[0]
+    minor = tag_minor(recipe.tag)
     if not python_version.startswith(f"{minor}."):
         shutil.rmtree(rootfs, ignore_errors=True)
         raise EngineError(
