@@ -24,7 +24,7 @@ from buildlab.claims.catalog import PRUNES_BUILD_CACHE, run_claim
 from buildlab.claims.verdict import FAILED, Verdict
 from buildlab.course.locks import stale_locks
 from buildlab.course.manifest import load_manifest
-from buildlab.course.model import Claim, Lesson, LockFolder, Variant
+from buildlab.course.model import Claim, Lesson, LockFolder, Shape, Variant
 from buildlab.course.scenarios import scratch_copy
 from buildlab.course.tools import TOOLS
 from buildlab.engine import builds, containers, labels, private_index, registry
@@ -379,25 +379,32 @@ def test_a_layered_lock_installed_alone_lacks_the_apps_dependencies(
     CONTROL_FAILURES.append("pip-tools-layered-locks with prod.txt alone: No module named 'flask'")
 
 
-def test_a_runtime_library_left_out_stops_the_server(built: dict[str, BuildResult]) -> None:
-    """The negative control of the uv-runtime-library shape, which project-shapes-serve builds
-    and serves with RUNTIME_PACKAGES = "libpq5": left empty, psycopg2 still compiles in the full
-    builder image (it has libpq's headers), and the slim runtime's server dies on import."""
+def _shape_with_dies(
+    shape: Shape, tool: str, value: tuple[str, str], built: dict[str, BuildResult]
+) -> str:
+    """A shape built by lesson 07 of its tool with one top-block value changed, served: it must
+    exit before it serves; returns the container's log."""
     from buildlab.claims.serving import serve_and_stop
     from buildlab.course.probe import HARDENED
     from buildlab.course.scenarios import shape_app, shaped_project
 
+    changed = dataclasses.replace(shape, top_block=(*shape.top_block, value))
+    candidate = Candidate.of_variant(MANIFEST, MANIFEST.variant("07-production", tool), built)
+    with shaped_project(MANIFEST, changed, candidate.context) as project:
+        tag = candidate.build(project, candidate.tag(f"{shape.name}-control")).tag
+    with pytest.raises(ContainerFailed, match="exited before it served") as failure:
+        serve_and_stop(tag, shape_app(MANIFEST, changed), HARDENED)
+    return failure.value.detail
+
+
+def test_a_runtime_library_left_out_stops_the_server(built: dict[str, BuildResult]) -> None:
+    """The negative control of the uv-runtime-library shape, which project-shapes-serve builds
+    and serves with RUNTIME_PACKAGES = "libpq5": left empty, psycopg2 still compiles in the full
+    builder image (it has libpq's headers), and the slim runtime's server dies on import."""
     shape = MANIFEST.shapes["uv-runtime-library"]
     assert dict(shape.top_block)["RUNTIME_PACKAGES"] == "libpq5"
-    without = dataclasses.replace(shape, top_block=(*shape.top_block, ("RUNTIME_PACKAGES", "")))
-    candidate = Candidate.of_variant(MANIFEST, MANIFEST.variant("07-production", "uv"), built)
-    with shaped_project(MANIFEST, without, candidate.context) as project:
-        tag = candidate.build(project, candidate.tag("no-runtime-packages")).tag
-    with pytest.raises(ContainerFailed, match="exited before it served") as failure:
-        serve_and_stop(tag, shape_app(MANIFEST, without), HARDENED)
-    assert "libpq.so.5: cannot open shared object file" in failure.value.detail, (
-        failure.value.detail[-2000:]
-    )
+    log = _shape_with_dies(shape, "uv", ("RUNTIME_PACKAGES", ""), built)
+    assert "libpq.so.5: cannot open shared object file" in log, log[-2000:]
     CONTROL_FAILURES.append("uv-runtime-library without libpq5: libpq.so.5 cannot be opened")
 
 
@@ -407,23 +414,13 @@ def test_gunicorn_older_than_25_1_refuses_the_control_socket_flag(
     """The negative control of the poetry-old-gunicorn shape, which project-shapes-serve builds
     and serves with a SERVER that leaves --no-control-socket out: with lesson 07's default
     SERVER, gunicorn 23.0 stops at its command line."""
-    from buildlab.claims.serving import serve_and_stop
     from buildlab.course import topblock
-    from buildlab.course.probe import HARDENED
-    from buildlab.course.scenarios import shape_app, shaped_project
 
     shape = MANIFEST.shapes["poetry-old-gunicorn"]
     assert "--no-control-socket" not in dict(shape.top_block)["SERVER"]
-    variant = MANIFEST.variant("07-production", "poetry")
-    default = topblock.values((variant.directory / "Dockerfile").read_text())["SERVER"]
+    dockerfile = MANIFEST.variant("07-production", "poetry").directory / "Dockerfile"
+    default = topblock.values(dockerfile.read_text())["SERVER"]
     assert "--no-control-socket" in default
-    with_flag = dataclasses.replace(shape, top_block=(*shape.top_block, ("SERVER", default)))
-    candidate = Candidate.of_variant(MANIFEST, variant, built)
-    with shaped_project(MANIFEST, with_flag, candidate.context) as project:
-        tag = candidate.build(project, candidate.tag("old-gunicorn-with-flag")).tag
-    with pytest.raises(ContainerFailed, match="exited before it served") as failure:
-        serve_and_stop(tag, shape_app(MANIFEST, with_flag), HARDENED)
-    assert "unrecognized arguments: --no-control-socket" in failure.value.detail, (
-        failure.value.detail[-2000:]
-    )
+    log = _shape_with_dies(shape, "poetry", ("SERVER", default), built)
+    assert "unrecognized arguments: --no-control-socket" in log, log[-2000:]
     CONTROL_FAILURES.append("poetry-old-gunicorn with --no-control-socket: gunicorn 23 refuses it")
