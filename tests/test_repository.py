@@ -538,7 +538,7 @@ def test_generated_doc_blocks_and_charts_are_fresh(manifest: Manifest) -> None:
         (["run", "01", "npm"], "valid tools: pip-tools, pipenv, poetry, uv"),
         (["measure", "--tool", "conda"], "valid tools: pip-tools, pipenv, poetry, uv"),
         (["measure", "--lesson", "42"], "valid lessons: "),
-        (["measure", "--app", "django"], "valid apps: " + ", ".join(MANIFEST.apps)),
+        (["measure", "--app", "rails"], "valid apps: " + ", ".join(MANIFEST.apps)),
         (["measure", "--peer", "cookiecutter"], "valid peers: " + ", ".join(MANIFEST.peers)),
         (["measure", "--app", "fastapi", "--lesson", "01"], "nothing to measure"),
         (["measure", "--repeat", "0"], "--repeat must be 1 or more"),
@@ -1693,3 +1693,49 @@ def test_adopt_relock_leaves_a_dev_lock_alone_when_a_deploy_lock_is_there(tmp_pa
     assert unhashed_locks(tmp_path) == [tmp_path / "requirements.txt"]
     (tmp_path / "requirements.txt").unlink()
     assert unhashed_locks(tmp_path) == [tmp_path / "requirements-dev.txt"]
+
+
+@pytest.mark.parametrize("tool", MANIFEST.tools)
+def test_adopt_writes_lesson_11_for_a_django_project(tool: str, tmp_path: Path) -> None:
+    """A Django project (its wsgi.py names the settings) gets lesson 11's Dockerfile, with the
+    settings module, STATIC_ROOT's folder and the WSGI application read from its files: on
+    lesson 11's own folder, the very Dockerfile and .dockerignore the Docker tier proves."""
+    from buildlab.adopt.detect import detect
+    from buildlab.adopt.prove import write
+    from buildlab.course import topblock
+
+    lesson = MANIFEST.lesson("11")
+    project = tmp_path / "shelf"
+    shutil.copytree(lesson.directory / tool, project)
+    (project / "Dockerfile").unlink()
+    (project / ".dockerignore").unlink()
+    guess = detect(MANIFEST, project)
+    write(MANIFEST, project, guess, force=False)
+    built = (lesson.directory / tool / "Dockerfile").read_text()
+    assert guess.lesson == lesson.id
+    block = topblock.values(built)
+    for name in ("APP", "DJANGO_SETTINGS_MODULE", "STATIC_ROOT", "HEALTH_PATH"):
+        assert guess.values[name] == block[name], guess.how
+    assert any(line.startswith("migrations: never at start") for line in guess.how)
+    assert (project / "Dockerfile").read_text().splitlines()[1:] == built.splitlines()[1:]
+    assert (project / ".dockerignore").read_text() == (
+        lesson.directory / tool / ".dockerignore"
+    ).read_text()
+
+
+def test_adopt_refuses_a_django_project_without_static_root_in_one_line(tmp_path: Path) -> None:
+    from helpers import single_module_project
+
+    project = tmp_path / "shelf"
+    shutil.copytree(MANIFEST.lesson("11").directory / "uv", project)
+    (project / "Dockerfile").unlink()
+    (project / ".dockerignore").unlink()
+    settings = project / "shelf" / "settings.py"
+    settings.write_text(re.sub(r"(?m)^STATIC_ROOT = .*$", "", settings.read_text()))
+    line = _adopt_fails(tmp_path, project)
+    assert "(shelf.settings) have no STATIC_ROOT" in line, line
+    assert "--static-root FOLDER" in line, line
+    other = single_module_project(tmp_path / "service")
+    (other / "Dockerfile").unlink()
+    line = _adopt_fails(tmp_path, other, "--static-root", "static")
+    assert "--static-root is for a Django project" in line, line

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from buildlab.adopt import system
+from buildlab.adopt import django_project, system
 from buildlab.adopt.options import ProjectOptions, env_pairs
 from buildlab.course import topblock
 from buildlab.course.model import Manifest
@@ -34,7 +34,11 @@ APP_LINE = re.compile(r"^(app|application)\s*(:\s*[\w.\[\]]+\s*)?=", re.MULTILIN
 REEXPORT = re.compile(r"^from\s+[\w.]+\s+import\s+[^\n]*\b(app|application)\b", re.MULTILINE)
 
 
-HEALTH_ROUTE = re.compile(r"""["'](/(?:health|healthz|healthcheck|livez|readyz|ping|ready))["']""")
+HEALTH_ROUTE = re.compile(
+    r"""["'](/(?:health|healthz|healthcheck|livez|readyz|ping|ready))["']"""
+    # Django's urls.py: path("health", ...) or path("health/", ...), no leading slash.
+    r"""|\bpath\(\s*["']((?:health|healthz|healthcheck|livez|readyz|ping|ready)/?)["']"""
+)
 
 
 @dataclass
@@ -43,6 +47,7 @@ class Guess:
 
     tool: str
     values: dict[str, str] = field(default_factory=dict)
+    lesson: str = ""  # whose Dockerfile is written: lesson 07's, or a Django project's lesson
     how: list[str] = field(default_factory=list)  # one line per value: what it is and why
     # What the app needs in its environment to start (--env): for the runs, not the image.
     env: tuple[tuple[str, str], ...] = ()
@@ -307,6 +312,15 @@ def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: b
     else:
         guess.set("SOURCE_ROOT", ".", "no package under src/")
     root = project / guess.values["SOURCE_ROOT"]
+    django = django_project.find(root, given.static_root)
+    if django is not None:
+        guess.lesson = django_project.DJANGO_LESSON
+        guess.how.append(f"a Django project ({django.entry} names {django.settings}): lesson 11")
+        guess.set("DJANGO_SETTINGS_MODULE", django.settings, f"named in {django.entry}")
+        why = "--static-root" if given.static_root is not None else "its settings' STATIC_ROOT"
+        guess.set("STATIC_ROOT", django.static_root, f"{why}: collectstatic fills it at build")
+    elif given.static_root is not None:
+        raise UsageError("--static-root is for a Django project, and this is none")
 
     if server is not None:
         guess.set("SERVER", server, "--server")
@@ -325,6 +339,8 @@ def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: b
 
     if app is not None:
         guess.set("APP", app, "--app")
+    elif django is not None:
+        guess.set("APP", django.app, "its settings' WSGI_APPLICATION")
     else:
         apps = _app_object(root, asgi="uvicorn" in guess.values.get("SERVER", ""))
         if len(apps) != 1:
@@ -337,6 +353,8 @@ def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: b
 
     if writing:
         _system_packages(guess, given, locked, lock_file)
+    if django is not None:
+        guess.how.extend(_django_notes(locked, lock_file))
 
     guess.set("PORT", str(port or block["PORT"]), "--port" if port else "the lesson's")
     if health is not None:
@@ -344,7 +362,7 @@ def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: b
     else:
         routes = sorted(
             {
-                m.group(1)
+                m.group(1) or "/" + m.group(2)
                 for _, path in _modules(root)
                 for m in HEALTH_ROUTE.finditer(path.read_text(errors="replace"))
             },
@@ -372,8 +390,25 @@ def _system_packages(guess: Guess, given: ProjectOptions, locked: set[str], lock
             guess.set(name, guessed, f"{why}, in {lock_file}")
 
 
-def lesson_dockerfile(manifest: Manifest, tool: str) -> Path:
-    return manifest.production_lesson.directory / tool / "Dockerfile"
+def _django_notes(locked: set[str], lock_file: str) -> list[str]:
+    """What the image does with a Django project's static files and migrations."""
+    served = (
+        "served by WhiteNoise, in its middleware"
+        if "whitenoise" in locked
+        else f"but nothing serves them: whitenoise is not in {lock_file} (add it, and its "
+        "middleware to the settings)"
+    )
+    return [
+        f"static files: collected at build, in a stage of their own, with no SECRET_KEY; {served}",
+        "migrations: never at start; run `docker run --rm IMAGE django-admin migrate` with the "
+        "database's settings once per release (lesson 11's README)",
+    ]
+
+
+def lesson_dockerfile(manifest: Manifest, tool: str, lesson: str = "") -> Path:
+    """The Dockerfile adopt copies: the named lesson's, or the production lesson's (07)."""
+    chosen = manifest.lesson(lesson) if lesson else manifest.production_lesson
+    return chosen.directory / tool / "Dockerfile"
 
 
 def code_file(project: Path, guess: Guess) -> Path:

@@ -21,6 +21,7 @@ class ProjectOptions:
     lock: str | None = None
     runtime_packages: str | None = None  # Debian packages, space-separated ("" for none)
     build_packages: str | None = None
+    static_root: str | None = None  # Django: the folder STATIC_ROOT names
     env: tuple[str, ...] = ()  # NAME=VALUE for the proof runs' containers, never in the image
 
 
@@ -36,6 +37,8 @@ HELP = {
     '(default: guessed from the lock; "" for none)',
     "build_packages": "Debian -dev packages a source build needs beyond the full image's "
     '(default: guessed from the lock; "" for none)',
+    "static_root": "Django: the folder the settings' STATIC_ROOT names, relative to the project "
+    "(default: read from the settings)",
     "env": "NAME=VALUE the app needs to start (repeatable): given to the containers it runs, "
     "never written into the image",
 }

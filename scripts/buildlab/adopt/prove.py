@@ -31,7 +31,7 @@ from buildlab.support.errors import BuildFailed, ContainerFailed, UsageError
 
 def write(manifest: Manifest, project: Path, guess: Guess, *, force: bool) -> list[Path]:
     """Write the Dockerfile and .dockerignore; an existing one is replaced only with --force."""
-    source = lesson_dockerfile(manifest, guess.tool)
+    source = lesson_dockerfile(manifest, guess.tool, guess.lesson)
     targets = [project / "Dockerfile", project / ".dockerignore"]
     present = [path.name for path in targets if path.exists()]
     if present and not force:

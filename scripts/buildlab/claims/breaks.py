@@ -68,6 +68,30 @@ def _netrc_in_image(dockerfile: Path) -> None:
     )
 
 
+def _no_static_stage(dockerfile: Path) -> None:
+    """Lesson 11 without its static stage's output: nothing collected reaches the image."""
+    _drop_lines(dockerfile, r"^COPY --from=static ")
+
+
+def _dummy_secret_at_build(dockerfile: Path) -> None:
+    """The usual fix for a `collectstatic` that asks for a key: a dummy one in the build,
+    which stays in the stage's history (and in any exported cache) for good."""
+    _replace_once(
+        dockerfile,
+        "FROM builder AS static\n",
+        "FROM builder AS static\nENV DJANGO_SECRET_KEY=dummy\n",
+    )
+
+
+def _migrate_in_cmd(dockerfile: Path) -> None:
+    """Migrations in the CMD: every replica runs them at start, racing each other."""
+    _replace_once(
+        dockerfile,
+        'CMD ["sh", "-c", "exec $SERVER \\"$APP\\""]',
+        'CMD ["sh", "-c", "django-admin migrate --noinput && exec $SERVER \\"$APP\\""]',
+    )
+
+
 def _no_index_pin(dockerfile: Path) -> None:
     """The private name no longer tied to the private index (uv: its [tool.uv.sources] line)."""
     _drop_lines(dockerfile.parent / "pyproject.toml", r"^acme-holidays = \{ index =")
@@ -102,6 +126,10 @@ EDITS: dict[str, Callable[[Path], None]] = {
     # Lesson 10: the netrc file copied into the builder; the private name tied to no index.
     "netrc-in-image": _netrc_in_image,
     "no-index-pin": _no_index_pin,
+    # Lesson 11: no static files in the image; a dummy key in the build; migrate in the CMD.
+    "no-static-stage": _no_static_stage,
+    "dummy-secret-at-build": _dummy_secret_at_build,
+    "migrate-in-cmd": _migrate_in_cmd,
 }
 
 

@@ -7,6 +7,7 @@ from buildlab.claims import (
     caching,
     contents,
     devloop,
+    django_site,
     locking,
     private,
     reproducible,
@@ -55,6 +56,9 @@ CLAIMS: dict[str, ClaimCheck] = {
     "private-index-needs-the-secret": private.private_index_needs_the_secret,
     "credentials-leave-no-trace": private.credentials_leave_no_trace,
     "private-name-only-from-private-index": private.private_name_only_from_private_index,
+    "static-collected-at-build": django_site.static_collected_at_build,
+    "no-secret-at-build": django_site.no_secret_at_build,
+    "migrate-is-a-one-off-job": django_site.migrate_is_a_one_off_job,
 }
 
 

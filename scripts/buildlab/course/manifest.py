@@ -57,7 +57,7 @@ TOP = Keys.of(
     "format_version tools primary_app apps claims lessons",
     "peer_apps shapes peers variations targets",
 )
-APP = Keys.of("title package port health_path probe code_file production_cmd", "top_block")
+APP = Keys.of("title package port health_path probe code_file production_cmd", "top_block run_env")
 PROBE = Keys.of("method path expect", "body")
 CLAIM = Keys.of("says hint", "control holds_earlier")
 CONTROL = Keys.of("lesson tool fails_with", "break")
@@ -117,6 +117,7 @@ def _app(name: str, spec: Any) -> App:
         code_file=spec["code_file"],
         production_cmd=tuple(spec["production_cmd"]),
         top_block=tuple(spec.get("top_block", {}).items()),
+        run_env=tuple(spec.get("run_env", {}).items()),
     )
 
 

@@ -40,7 +40,14 @@ LABELLED_KINDS: tuple[tuple[list[str], list[str], list[str]], ...] = (
         ["docker", "image", "prune", "--all", "--force"],
     ),
     (["docker", "network", "ls", "--quiet"], ["docker", "network", "rm"], []),
+    (["docker", "volume", "ls", "--quiet"], ["docker", "volume", "rm", "--force"], []),
 )
+
+
+def volume_name(name: str) -> str:
+    """A volume's name: like an image tag's, in the characters volume names allow."""
+    safe = "".join(c if c.isalnum() or c in "_.-" else "-" for c in name.lower())
+    return f"buildlab-{safe}-{SESSION}"
 
 
 def labelled_ids(list_cmd: list[str], selector: str) -> list[str]:
@@ -54,7 +61,7 @@ def labelled_ids(list_cmd: list[str], selector: str) -> list[str]:
 
 
 def cleanup(session: str | None = SESSION) -> None:
-    """Remove every container, image and network (a compose project's) this session labelled
+    """Remove every container, image, network (a compose project's) and volume this session labelled
     (session=None: all sessions)."""
     selector = f"{LABEL}=1" if session is None else f"{SESSION_LABEL}={session}"
     for list_cmd, rm_cmd, prune_cmd in LABELLED_KINDS:
