@@ -275,6 +275,51 @@ def test_private_index_lesson_is_its_base_lesson_plus_the_secret_mount(variant: 
     assert (variant.directory / ".dockerignore").read_text() == (base / ".dockerignore").read_text()
 
 
+DJANGO_VARIANTS = [Variant(MANIFEST.lesson("11"), tool) for tool in MANIFEST.tools]
+
+
+@pytest.mark.parametrize("variant", DJANGO_VARIANTS, ids=[v.name for v in DJANGO_VARIANTS])
+def test_django_lesson_is_lesson_07_plus_the_static_stage_and_data(variant: Variant) -> None:
+    """Lesson 11 is lesson 07's Dockerfile with the same Django lines in every tool: lesson
+    07's other promises hold for it unchanged, and the four tools cannot drift apart."""
+    base = MANIFEST.lesson("07").directory / variant.tool
+    old = (base / "Dockerfile").read_text().splitlines()
+    new = (variant.directory / "Dockerfile").read_text().splitlines()
+    changed = list(difflib.ndiff(old, new))
+
+    def code(sign: str) -> list[str]:
+        lines = [line[2:] for line in changed if line.startswith(sign)]
+        return [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+    assert code("- ") == [
+        "ARG APP=dates_service:app",
+        " && find / -xdev -perm /6000 -type f -exec chmod a-s {} +",
+        "ARG SERVER APP PORT HEALTH_PATH SOURCE_ROOT",
+        '    PYTHONPATH="/app/${SOURCE_ROOT}"',
+    ]
+    assert code("+ ") == [
+        "ARG APP=shelf.wsgi:application",
+        "ARG DJANGO_SETTINGS_MODULE=shelf.settings",
+        "ARG STATIC_ROOT=staticfiles",
+        "FROM builder AS static",
+        "COPY . .",
+        "ARG SOURCE_ROOT DJANGO_SETTINGS_MODULE STATIC_ROOT",
+        'RUN PYTHONPATH="/app/${SOURCE_ROOT}" '
+        'DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE}" \\',
+        "    .venv/bin/django-admin collectstatic --noinput \\",
+        ' && find "${STATIC_ROOT}" -exec touch --no-dereference --date=@0 {} +',
+        "ARG STATIC_ROOT",
+        "COPY --from=static /app/${STATIC_ROOT} /app/${STATIC_ROOT}",
+        " && find / -xdev -perm /6000 -type f -exec chmod a-s {} + \\",
+        " && install -d --owner 10001 --group 0 --mode 0770 /data",
+        "ARG SERVER APP PORT HEALTH_PATH SOURCE_ROOT DJANGO_SETTINGS_MODULE",
+        '    PYTHONPATH="/app/${SOURCE_ROOT}" \\',
+        '    DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE}"',
+    ]
+    dockerignore = (variant.directory / ".dockerignore").read_text()
+    assert dockerignore.startswith((base / ".dockerignore").read_text())
+
+
 def test_a_private_index_that_does_not_answer_is_one_line(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -45,16 +45,28 @@ def committed_results() -> store.Results | None:
     return store.load(store.COMMITTED_RESULTS)
 
 
-def _with_results(render: Callable[[store.Results], str], *, full: bool = True) -> str:
+def _with_results(
+    render: Callable[[store.Results], str], *, full: bool = True, lesson: str = ""
+) -> str:
     """A rendering of the committed results, under where they were measured: the whole
-    paragraph (full) or one line linking to the results page, where the paragraph is."""
+    paragraph (full) or one line linking to the results page, where the paragraph is (with
+    the commit a resumed run measured `lesson` at, when not the run's own)."""
     data = committed_results()
     if data is None:
         return NOT_MEASURED
     if full:
         return tables.provenance(data) + "\n\n" + render(data)
+    run = data["repository"]["commit"]
+    later = sorted(
+        {
+            b["commit"]
+            for b in data["builds"]
+            if b["subject"] == lesson and b.get("commit", run) != run
+        }
+    )
+    again = f", this lesson again at commit {', '.join(c[:7] for c in later)}" if later else ""
     line = (
-        f"{tables.machine_line(data)}. Seconds, median of {data['repetitions']} runs; "
+        f"{tables.machine_line(data)}{again}. Seconds, median of {data['repetitions']} runs; "
         f"how, and every run: [results](../../docs/results.md)."
     )
     return line + "\n\n" + render(data)
@@ -68,7 +80,7 @@ def lesson_results_block(manifest: Manifest, lesson: Lesson) -> str:
         measured = previous
     table = partial(tables.builds_table, lesson=measured.id)
     if measured == lesson:
-        return _with_results(table, full=False)
+        return _with_results(table, full=False, lesson=lesson.id)
     link = f"[lesson {measured.number:02d}](../{measured.id}/README.md)"
     return _with_results(
         lambda data: (
