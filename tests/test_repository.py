@@ -301,10 +301,11 @@ def test_django_lesson_is_lesson_07_plus_the_static_stage_and_data(variant: Vari
         "ARG APP=shelf.wsgi:application",
         "ARG DJANGO_SETTINGS_MODULE=shelf.settings",
         "ARG STATIC_ROOT=staticfiles",
+        'ARG COLLECT_ENV=""',
         "FROM builder AS static",
         "COPY . .",
-        "ARG SOURCE_ROOT DJANGO_SETTINGS_MODULE STATIC_ROOT",
-        'RUN PYTHONPATH="/app/${SOURCE_ROOT}" '
+        "ARG SOURCE_ROOT DJANGO_SETTINGS_MODULE STATIC_ROOT COLLECT_ENV",
+        'RUN env $COLLECT_ENV PYTHONPATH="/app/${SOURCE_ROOT}" '
         'DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE}" \\',
         "    .venv/bin/django-admin collectstatic --noinput \\",
         ' && find "${STATIC_ROOT}" -exec touch --no-dereference --date=@0 {} +',
@@ -929,7 +930,8 @@ def test_adopt_guesses_every_value_of_a_shapes_top_block(name: str, tmp_path: Pa
         (project / "Dockerfile").unlink()
         (project / ".dockerignore").unlink()
         port = int(block["PORT"]) if "PORT" in block else None
-        guess = detect(MANIFEST, project, ProjectOptions(port=port))
+        # A workspace's member is the one thing adopt cannot guess: it is named.
+        guess = detect(MANIFEST, project, ProjectOptions(port=port, package=block.get("PACKAGE")))
         write(MANIFEST, project, guess, force=False)
         written = {n: (project / n).read_text() for n in ("Dockerfile", ".dockerignore")}
     assert guess.tool == shape.tool
@@ -1029,6 +1031,31 @@ def test_adopt_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
     (project / "uv.lock").unlink()
     (project / "service.py").rename(project / "service.txt")
     assert "pass --app module:object" in _adopt_fails(tmp_path, project)
+
+
+def test_adopt_refuses_a_workspace_member_it_cannot_find_in_one_line(tmp_path: Path) -> None:
+    from buildlab.course.scenarios import shaped_project
+    from helpers import single_module_project
+
+    shape = MANIFEST.shapes["uv-workspace"]
+    with shaped_project(MANIFEST, shape, MANIFEST.lesson("07").directory / "uv") as project:
+        (project / "Dockerfile").unlink()
+        (project / ".dockerignore").unlink()
+        members = "calendar-words, dates-service, notes-service"
+        line = _adopt_fails(tmp_path, project)
+        assert f"a uv workspace (members: {members}): pass --package NAME" in line, line
+        line = _adopt_fails(tmp_path, project, "--package", "billing")
+        assert f"--package billing: no member of this workspace has that name ({members})" in line
+    other = single_module_project(tmp_path / "service")
+    (other / "Dockerfile").unlink()
+    line = _adopt_fails(tmp_path, other, "--package", "service")
+    assert "--package is for a member of a uv workspace, and this is a pip-tools project" in line
+
+
+def test_every_shapes_code_changes_name_files_of_the_shape() -> None:
+    for shape in MANIFEST.shapes.values():
+        for what, path in shape.code_changes:
+            assert (shape.directory / path).is_file(), f"{shape.name}: {what}: no {path}"
 
 
 def test_adopt_writes_only_the_top_block(tmp_path: Path) -> None:
@@ -1784,3 +1811,27 @@ def test_adopt_refuses_a_django_project_without_static_root_in_one_line(tmp_path
     (other / "Dockerfile").unlink()
     line = _adopt_fails(tmp_path, other, "--static-root", "static")
     assert "--static-root is for a Django project" in line, line
+    line = _adopt_fails(tmp_path, other, "--collect-env", "SECRET_KEY=placeholder")
+    assert "--collect-env is for a Django project" in line, line
+    line = _adopt_fails(tmp_path, other, "--collect-env", "SECRET_KEY=two words")
+    assert "give NAME=VALUE (no space in the value)" in line, line
+
+
+def test_adopt_gives_collectstatic_the_placeholders_a_django_project_needs(tmp_path: Path) -> None:
+    """Settings that read a variable with no default at import (django-environ's
+    env("SECRET_KEY"), an app that reads SECRET_KEY) get it for collectstatic alone."""
+    from buildlab.adopt.detect import detect
+    from buildlab.course import topblock
+
+    project = tmp_path / "shelf"
+    shutil.copytree(MANIFEST.lesson("11").directory / "uv", project)
+    (project / "Dockerfile").unlink()
+    options = ProjectOptions(collect_env=("SECRET_KEY=placeholder", "DATABASE_URL=sqlite://"))
+    guess = detect(MANIFEST, project, options)
+    assert guess.values["COLLECT_ENV"] == "SECRET_KEY=placeholder DATABASE_URL=sqlite://"
+    block = topblock.values(
+        topblock.with_values(
+            (MANIFEST.lesson("11").directory / "uv" / "Dockerfile").read_text(), guess.values
+        )
+    )
+    assert block["COLLECT_ENV"] == "SECRET_KEY=placeholder DATABASE_URL=sqlite://"

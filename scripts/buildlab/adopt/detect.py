@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from buildlab.adopt import django_project, system
+from buildlab.adopt import django_project, monorepo, system
 from buildlab.adopt.options import ProjectOptions, env_pairs
 from buildlab.course import topblock
 from buildlab.course.model import Manifest
@@ -305,13 +305,18 @@ def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: b
         guess.set("PYTHON_VERSION", version, why)
 
     source = project / "src"
-    if source.is_dir() and (source / "__init__.py").exists():
+    several = _monorepo(project, chosen.name, given.package)
+    if several is not None:
+        guess.set("SOURCE_ROOT", ":".join(several.folders), several.why)
+        if several.package:
+            guess.set("PACKAGE", several.package, "the workspace member to build")
+    elif source.is_dir() and (source / "__init__.py").exists():
         guess.set("SOURCE_ROOT", ".", "src/ is itself a package (imported as src.…)")
     elif source.is_dir() and any(source.glob("*/__init__.py")):
         guess.set("SOURCE_ROOT", "src", "a package under src/")
     else:
         guess.set("SOURCE_ROOT", ".", "no package under src/")
-    root = project / guess.values["SOURCE_ROOT"]
+    root = project / guess.values["SOURCE_ROOT"].split(":")[0]
     django = django_project.find(root, given.static_root)
     if django is not None:
         guess.lesson = django_project.DJANGO_LESSON
@@ -319,8 +324,11 @@ def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: b
         guess.set("DJANGO_SETTINGS_MODULE", django.settings, f"named in {django.entry}")
         why = "--static-root" if given.static_root is not None else "its settings' STATIC_ROOT"
         guess.set("STATIC_ROOT", django.static_root, f"{why}: collectstatic fills it at build")
-    elif given.static_root is not None:
-        raise UsageError("--static-root is for a Django project, and this is none")
+    if django is not None and given.collect_env:
+        guess.set("COLLECT_ENV", " ".join(given.collect_env), "--collect-env: for collectstatic")
+    elif django is None and (given.static_root is not None or given.collect_env):
+        flag = "--static-root" if given.static_root is not None else "--collect-env"
+        raise UsageError(f"{flag} is for a Django project, and this is none")
 
     if server is not None:
         guess.set("SERVER", server, "--server")
@@ -390,6 +398,17 @@ def _system_packages(guess: Guess, given: ProjectOptions, locked: set[str], lock
             guess.set(name, guessed, f"{why}, in {lock_file}")
 
 
+def _monorepo(project: Path, tool: str, package: str | None) -> monorepo.CodeFolders | None:
+    """A uv workspace's member, or a Poetry project's path dependencies (adopt/monorepo.py)."""
+    if tool == "uv":
+        return monorepo.uv_workspace(project, package)
+    if package is not None:
+        raise UsageError(
+            f"--package is for a member of a uv workspace, and this is a {tool} project"
+        )
+    return monorepo.poetry_path_dependencies(project) if tool == "poetry" else None
+
+
 def _django_notes(locked: set[str], lock_file: str) -> list[str]:
     """What the image does with a Django project's static files and migrations."""
     served = (
@@ -402,6 +421,9 @@ def _django_notes(locked: set[str], lock_file: str) -> list[str]:
         f"static files: collected at build, in a stage of their own, with no SECRET_KEY; {served}",
         "migrations: never at start; run `docker run --rm IMAGE django-admin migrate` with the "
         "database's settings once per release (lesson 11's README)",
+        "settings: a variable they read with no default at import stops collectstatic: give it a "
+        "placeholder with --collect-env NAME=VALUE; ALLOWED_HOSTS must admit 127.0.0.1 (Docker's "
+        "HEALTHCHECK asks there)",
     ]
 
 

@@ -21,7 +21,10 @@ class ProjectOptions:
     lock: str | None = None
     runtime_packages: str | None = None  # Debian packages, space-separated ("" for none)
     build_packages: str | None = None
+    package: str | None = None  # a uv workspace: the member to build
     static_root: str | None = None  # Django: the folder STATIC_ROOT names
+    # Django: NAME=VALUE placeholders the settings need to import, for collectstatic only.
+    collect_env: tuple[str, ...] = ()
     env: tuple[str, ...] = ()  # NAME=VALUE for the proof runs' containers, never in the image
 
 
@@ -37,8 +40,12 @@ HELP = {
     '(default: guessed from the lock; "" for none)',
     "build_packages": "Debian -dev packages a source build needs beyond the full image's "
     '(default: guessed from the lock; "" for none)',
+    "package": "a uv workspace: the member to build, by its name in its pyproject.toml",
     "static_root": "Django: the folder the settings' STATIC_ROOT names, relative to the project "
     "(default: read from the settings)",
+    "collect_env": "Django: NAME=VALUE (repeatable) the settings read with no default when "
+    "collectstatic imports them at build: a placeholder, never a real secret (the static stage's "
+    "history keeps it, the image does not)",
     "env": "NAME=VALUE the app needs to start (repeatable): given to the containers it runs, "
     "never written into the image",
 }
@@ -50,11 +57,19 @@ RELOCK_HELP = (
 )
 
 
+# The flags given as NAME=VALUE, any number of times.
+PAIRS = ("env", "collect_env")
+
+
 def add_project_arguments(parser: argparse.ArgumentParser) -> None:
     for each in fields(ProjectOptions):
-        if each.name == "env":
+        if each.name in PAIRS:
             parser.add_argument(
-                "--env", action="append", default=[], metavar="NAME=VALUE", help=HELP["env"]
+                f"--{each.name.replace('_', '-')}",
+                action="append",
+                default=[],
+                metavar="NAME=VALUE",
+                help=HELP[each.name],
             )
             continue
         parser.add_argument(
@@ -76,10 +91,15 @@ def add_adopt_arguments(parser: argparse.ArgumentParser) -> None:
 
 def project_options(args: argparse.Namespace) -> ProjectOptions:
     given = {each.name: getattr(args, each.name) for each in fields(ProjectOptions)}
-    given["env"] = tuple(given["env"] or ())
-    for pair in given["env"]:
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*=.*", pair):
-            raise UsageError(f"--env {pair}: give NAME=VALUE")
+    for name in PAIRS:
+        given[name] = tuple(given[name] or ())
+        # collectstatic's values become words of one build argument: no space in them.
+        value = r"\S*" if name == "collect_env" else ".*"
+        for pair in given[name]:
+            if not re.fullmatch(rf"[A-Za-z_][A-Za-z0-9_]*={value}", pair):
+                flag = name.replace("_", "-")
+                space = " (no space in the value)" if name == "collect_env" else ""
+                raise UsageError(f"--{flag} {pair}: give NAME=VALUE{space}")
     return ProjectOptions(**given)
 
 

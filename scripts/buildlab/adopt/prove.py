@@ -196,8 +196,9 @@ def _cell(value: float | None, digits: int) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def report(new: Figures, old: Figures | None) -> str:
-    columns = ["lesson 07 (written)"] + (["your Dockerfile (before)"] if old else [])
+def report(new: Figures, old: Figures | None, lesson: str = "07") -> str:
+    """The written Dockerfile's figures (lesson `lesson`'s), beside the old one's."""
+    columns = [f"lesson {lesson} (written)"] + (["your Dockerfile (before)"] if old else [])
     rows = [
         ("image size (MB)", [_cell(f.size_mb, 0) for f in (new, old) if f]),
         ("cold build, --no-cache (s)", [_cell(f.cold_s, 1) for f in (new, old) if f]),
@@ -272,5 +273,5 @@ def adopt(
     finally:
         labels.cleanup()
     say("")
-    say(report(new, before))
+    say(report(new, before, (guess.lesson or manifest.production_lesson.id)[:2]))
     return guess, new

@@ -3,6 +3,8 @@ only its "Your project" block edited."""
 
 from __future__ import annotations
 
+import secrets
+
 from buildlab.claims.caching import CODE_COPY
 from buildlab.claims.candidate import Candidate
 from buildlab.claims.serving import serve_and_stop
@@ -15,6 +17,7 @@ from buildlab.course.scenarios import (
     shaped_project,
     use_other_app,
 )
+from buildlab.engine.builds import BuildResult
 from buildlab.support.errors import BuildFailed
 
 
@@ -42,18 +45,34 @@ def _shape_serves(ctx: Candidate, shape: Shape) -> None:
         for how in (HARDENED, ANY_UID):
             _served_by(ctx, f"shape {shape.name}", tag, app, how)
         make_code_change(project, app)
-        after = ctx.build(project, None)  # only its steps are read
+        _only_code_ran(ctx, shape, "the app", ctx.build(project, None))  # only steps are read
+        for what, path in shape.code_changes:  # the other service, a shared library
+            with (project / path).open("a") as handle:
+                handle.write(f"\n\nCHANGED_BY_THE_CLAIM = {secrets.token_hex(4)!r}\n")
+            _only_code_ran(ctx, shape, f"{what} ({path})", ctx.build(project, None))
+
+
+def _only_code_ran(ctx: Candidate, shape: Shape, what: str, after: BuildResult) -> None:
+    """After a change to `what`'s code, no RUN step ran and the code's COPY did."""
     reran = [step.instruction for step in after.build_steps if not step.cached]
     runs = [step for step in reran if step.startswith("RUN")]
-    ensure(not runs, f"shape {shape.name}: a code-only change ran again: {runs[:1]}")
+    log = "\n".join(
+        f"{'CACHED' if step.cached else 'ran   '} {step.instruction[:100]}"
+        for step in after.build_steps
+    )
+    ensure(not runs, f"shape {shape.name}: a change to {what}'s code ran again: {runs[:1]}", log)
     ensure(
         any(CODE_COPY.match(step) for step in reran),
-        f"shape {shape.name}: the code change did not reach the build",
-        "\n".join(
-            f"{'CACHED' if step.cached else 'ran   '} {step.instruction[:100]}"
-            for step in after.build_steps
-        ),
+        f"shape {shape.name}: the change to {what}'s code did not reach the build",
+        log,
     )
+    if shape.code_changes:  # a monorepo's: its build log, shown with the test's figures
+        install = ctx.dependency_step(after)
+        ctx.notes.add(
+            f"project-shapes-serve {ctx.name}: shape {shape.name}, {what} changed: install step "
+            f"{'CACHED' if install.cached else 'ran'} ({install.instruction[:60]}...); ran "
+            f"{', '.join(step[:30] for step in reran)}"
+        )
 
 
 def project_shapes_serve(ctx: Candidate) -> None:

@@ -62,7 +62,7 @@ PROBE = Keys.of("method path expect", "body")
 CLAIM = Keys.of("says hint", "control holds_earlier")
 CONTROL = Keys.of("lesson tool fails_with", "break")
 UNSOLVED = Keys.of("claim fails_with", "tools")
-SHAPE = Keys.of("says tool app", "top_block lock_command lock_files")
+SHAPE = Keys.of("says tool app", "top_block lock_command lock_files code_changes")
 LESSON = Keys.of(
     "id title goal app base claims task",
     "unsolved starts_solved tools locks builder production test_apps test_shapes measure_apps "
@@ -190,6 +190,7 @@ def _shape(name: str, spec: Any) -> Shape:
         top_block=tuple(spec.get("top_block", {}).items()),
         lock_command=spec.get("lock_command", ""),
         lock_files=tuple(spec.get("lock_files", ())),
+        code_changes=tuple(spec.get("code_changes", {}).items()),
     )
 
 

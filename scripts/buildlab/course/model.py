@@ -65,6 +65,9 @@ class Shape:
     top_block: tuple[tuple[str, str], ...]
     lock_command: str = ""  # when its locks are not the tool's usual one file
     lock_files: tuple[str, ...] = ()
+    # Files beyond the app's a code change edits too (the other service, a shared library),
+    # as (what it is, path): none of them may re-run a RUN step.
+    code_changes: tuple[tuple[str, str], ...] = ()
 
     @property
     def directory(self) -> Path:
@@ -72,7 +75,9 @@ class Shape:
 
     @property
     def source_root(self) -> str:
-        return dict(self.top_block).get("SOURCE_ROOT", ".")
+        """Where the app's package goes: SOURCE_ROOT's first folder (a workspace's names
+        several, separated by ':')."""
+        return dict(self.top_block).get("SOURCE_ROOT", ".").split(":")[0]
 
 
 @dataclass(frozen=True)
