@@ -424,3 +424,34 @@ def test_gunicorn_older_than_25_1_refuses_the_control_socket_flag(
     log = _shape_with_dies(shape, "poetry", ("SERVER", default), built)
     assert "unrecognized arguments: --no-control-socket" in log, log[-2000:]
     CONTROL_FAILURES.append("poetry-old-gunicorn with --no-control-socket: gunicorn 23 refuses it")
+
+
+MONOREPOS = [shape for shape in MANIFEST.shapes.values() if shape.code_changes]
+
+
+@pytest.mark.parametrize("shape", MONOREPOS, ids=[shape.name for shape in MONOREPOS])
+def test_a_monorepo_whose_install_sees_the_code_reinstalls_for_the_other_service(
+    shape: Shape, tmp_path: Path, built: dict[str, BuildResult]
+) -> None:
+    """The negative control of project-shapes-serve's monorepo checks: the naive Dockerfile
+    that copies the whole repository into the builder before it installs (what uv#6867's
+    users do to give uv every member) re-runs the install when the other service changes."""
+    from buildlab.claims.shapes import shape_serves
+    from buildlab.claims.verdict import ClaimFailed
+
+    lesson = MANIFEST.lesson("07-production")
+    shutil.copytree(lesson.directory / shape.tool, tmp_path / lesson.id / shape.tool)
+    variant = Variant(lesson, shape.tool, tmp_path)
+    dockerfile = variant.directory / "Dockerfile"
+    text = dockerfile.read_text()
+    install = "\nRUN --mount=type=cache,target=/root/.cache"  # the builder's install step
+    assert text.count(install) == 1, dockerfile
+    dockerfile.write_text(text.replace(install, "\nCOPY . ." + install))
+    candidate = Candidate.of_variant(MANIFEST, variant, built)
+    other, path = shape.code_changes[0]
+    assert other == "the other service"
+    with pytest.raises(ClaimFailed, match=rf"a change to {other} \({path}\)'s code ran again"):
+        shape_serves(candidate, shape)
+    CONTROL_FAILURES.append(
+        f"{shape.name}, the whole repository in the install step: {other} re-ran it"
+    )

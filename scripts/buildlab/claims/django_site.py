@@ -177,6 +177,21 @@ def migrate_is_a_one_off_job(ctx: Candidate) -> None:
         f"after the migration job {BOOKS_PATH} answered HTTP {status} {body!r}",
         log,
     )
+    # With no database to write (no volume: /data is the read-only image's), the job stops at
+    # once, and its last line says so.
+    lost = containers.run_container(
+        tag,
+        ["django-admin", "migrate", "--noinput"],
+        check=False,
+        timeout=120,
+        extra_args=["--read-only", *DATABASE_ENV],
+    )
+    said = (lost.stdout + lost.stderr).strip().splitlines()
+    ensure(
+        lost.returncode != 0 and bool(said) and "unable to open database file" in said[-1],
+        f"the migration job with no database volume exited {lost.returncode}, saying: "
+        f"{said[-1] if said else 'nothing'}",
+    )
     ctx.notes.add(
         f"migrate-is-a-one-off-job {ctx.name}: `django-admin migrate` ran as a job: {last}"
     )

@@ -32,7 +32,7 @@ def _served_by(ctx: Candidate, what: str, tag: str, app: App, how: list[str]) ->
         )
 
 
-def _shape_serves(ctx: Candidate, shape: Shape) -> None:
+def shape_serves(ctx: Candidate, shape: Shape) -> None:
     app = shape_app(ctx.manifest, shape)
     tag = ctx.tag(f"shape-{shape.name}")
     with shaped_project(ctx.manifest, shape, ctx.context) as project:
@@ -44,12 +44,12 @@ def _shape_serves(ctx: Candidate, shape: Shape) -> None:
             ) from exc
         for how in (HARDENED, ANY_UID):
             _served_by(ctx, f"shape {shape.name}", tag, app, how)
-        make_code_change(project, app)
-        _only_code_ran(ctx, shape, "the app", ctx.build(project, None))  # only steps are read
         for what, path in shape.code_changes:  # the other service, a shared library
             with (project / path).open("a") as handle:
                 handle.write(f"\n\nCHANGED_BY_THE_CLAIM = {secrets.token_hex(4)!r}\n")
             _only_code_ran(ctx, shape, f"{what} ({path})", ctx.build(project, None))
+        make_code_change(project, app)
+        _only_code_ran(ctx, shape, "the app", ctx.build(project, None))  # only steps are read
 
 
 def _only_code_ran(ctx: Candidate, shape: Shape, what: str, after: BuildResult) -> None:
@@ -81,7 +81,7 @@ def project_shapes_serve(ctx: Candidate) -> None:
     others = ctx.manifest.test_apps(ctx.lesson)
     ensure(shapes or others, f"{ctx.lesson.id} lists no test_shapes or test_apps")
     for shape in shapes:  # first: they are quick, and where the negative control fails
-        _shape_serves(ctx, shape)
+        shape_serves(ctx, shape)
     for other in others:
         with ctx.scratch() as context:
             use_other_app(context, ctx.lesson, ctx.tool_name, ctx.app, other)
