@@ -1034,6 +1034,7 @@ def test_adopt_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
 
 
 def test_adopt_refuses_a_workspace_member_it_cannot_find_in_one_line(tmp_path: Path) -> None:
+    from buildlab.adopt.detect import code_file, detect
     from buildlab.course.scenarios import shaped_project
     from helpers import single_module_project
 
@@ -1044,6 +1045,8 @@ def test_adopt_refuses_a_workspace_member_it_cannot_find_in_one_line(tmp_path: P
         members = "calendar-words, dates-service, notes-service"
         line = _adopt_fails(tmp_path, project)
         assert f"a uv workspace (members: {members}): pass --package NAME" in line, line
+        guess = detect(MANIFEST, project, ProjectOptions(package="dates_service"))  # PEP 503
+        assert code_file(project, guess) == project / "services" / "dates" / "wsgi.py"
         line = _adopt_fails(tmp_path, project, "--package", "billing")
         assert f"--package billing: no member of this workspace has that name ({members})" in line
     other = single_module_project(tmp_path / "service")
@@ -1814,7 +1817,29 @@ def test_adopt_refuses_a_django_project_without_static_root_in_one_line(tmp_path
     line = _adopt_fails(tmp_path, other, "--collect-env", "SECRET_KEY=placeholder")
     assert "--collect-env is for a Django project" in line, line
     line = _adopt_fails(tmp_path, other, "--collect-env", "SECRET_KEY=two words")
-    assert "give NAME=VALUE (no space in the value)" in line, line
+    assert "give NAME=VALUE (no space, $, quote or backslash in the value)" in line, line
+
+
+def test_adopt_reads_the_settings_production_runs(tmp_path: Path) -> None:
+    """The server's entry point names the settings production runs (manage.py often the
+    developer's); a settings module that star-imports another is read with it."""
+    from buildlab.adopt.detect import detect
+
+    project = tmp_path / "shelf"
+    shutil.copytree(MANIFEST.lesson("11").directory / "uv", project)
+    (project / "Dockerfile").unlink()
+    (project / "manage.py").write_text(
+        'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "shelf.developer")\n'
+    )
+    (project / "shelf" / "production.py").write_text("from .settings import *\nDEBUG = False\n")
+    wsgi = project / "shelf" / "wsgi.py"
+    wsgi.write_text(wsgi.read_text().replace('"shelf.settings"', '"shelf.production"'))
+    guess = detect(MANIFEST, project)
+    assert guess.values["DJANGO_SETTINGS_MODULE"] == "shelf.production", guess.how
+    assert guess.values["STATIC_ROOT"] == "staticfiles", guess.how
+    assert guess.values["APP"] == "shelf.wsgi:application", guess.how
+    line = _adopt_fails(tmp_path, project, "--static-root", "/srv/static")
+    assert "--static-root is '/srv/static': the image needs a folder inside the project" in line
 
 
 def test_adopt_gives_collectstatic_the_placeholders_a_django_project_needs(tmp_path: Path) -> None:

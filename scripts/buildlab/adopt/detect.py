@@ -317,18 +317,6 @@ def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: b
     else:
         guess.set("SOURCE_ROOT", ".", "no package under src/")
     root = project / guess.values["SOURCE_ROOT"].split(":")[0]
-    django = django_project.find(root, given.static_root)
-    if django is not None:
-        guess.lesson = django_project.DJANGO_LESSON
-        guess.how.append(f"a Django project ({django.entry} names {django.settings}): lesson 11")
-        guess.set("DJANGO_SETTINGS_MODULE", django.settings, f"named in {django.entry}")
-        why = "--static-root" if given.static_root is not None else "its settings' STATIC_ROOT"
-        guess.set("STATIC_ROOT", django.static_root, f"{why}: collectstatic fills it at build")
-    if django is not None and given.collect_env:
-        guess.set("COLLECT_ENV", " ".join(given.collect_env), "--collect-env: for collectstatic")
-    elif django is None and (given.static_root is not None or given.collect_env):
-        flag = "--static-root" if given.static_root is not None else "--collect-env"
-        raise UsageError(f"{flag} is for a Django project, and this is none")
 
     if server is not None:
         guess.set("SERVER", server, "--server")
@@ -345,10 +333,19 @@ def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: b
     else:
         guess.how.append(f"no server in {lock_file}: the project's own CMD runs")
 
+    # Checking a project's own Dockerfile needs nothing of Django's (writing=False).
+    asgi = "uvicorn" in guess.values.get("SERVER", "")
+    django = django_project.find(root, given.static_root, asgi=asgi) if writing else None
+    if django is not None:
+        _set_django(guess, django, given)
+    elif given.static_root is not None or given.collect_env:
+        flag = "--static-root" if given.static_root is not None else "--collect-env"
+        raise UsageError(f"{flag} is for a Django project, and this is none")
+
     if app is not None:
         guess.set("APP", app, "--app")
     elif django is not None:
-        guess.set("APP", django.app, "its settings' WSGI_APPLICATION")
+        guess.set("APP", django.app, "its settings' application, or its entry point's")
     else:
         apps = _app_object(root, asgi="uvicorn" in guess.values.get("SERVER", ""))
         if len(apps) != 1:
@@ -409,6 +406,20 @@ def _monorepo(project: Path, tool: str, package: str | None) -> monorepo.CodeFol
     return monorepo.poetry_path_dependencies(project) if tool == "poetry" else None
 
 
+def _set_django(guess: Guess, django: django_project.DjangoProject, given: ProjectOptions) -> None:
+    """Lesson 11's values: the settings, STATIC_ROOT (relative to the Dockerfile's folder, the
+    settings' is to the code's), the placeholders collectstatic needs."""
+    guess.lesson = django_project.DJANGO_LESSON
+    guess.how.append(f"a Django project ({django.entry} names {django.settings}): lesson 11")
+    guess.set("DJANGO_SETTINGS_MODULE", django.settings, f"named in {django.entry}")
+    code = guess.values["SOURCE_ROOT"].split(":")[0]
+    folder = django.static_root if code == "." else f"{code}/{django.static_root}"
+    why = "--static-root" if given.static_root is not None else "its settings' STATIC_ROOT"
+    guess.set("STATIC_ROOT", folder, f"{why}: collectstatic fills it at build")
+    if given.collect_env:
+        guess.set("COLLECT_ENV", " ".join(given.collect_env), "--collect-env: for collectstatic")
+
+
 def _django_notes(locked: set[str], lock_file: str) -> list[str]:
     """What the image does with a Django project's static files and migrations."""
     served = (
@@ -436,7 +447,7 @@ def lesson_dockerfile(manifest: Manifest, tool: str, lesson: str = "") -> Path:
 def code_file(project: Path, guess: Guess) -> Path:
     """The file of the module that holds the app object (what a code change edits)."""
     module = guess.values["APP"].split(":")[0].replace(".", "/")
-    root = project / guess.values.get("SOURCE_ROOT", ".")
+    root = project / guess.values.get("SOURCE_ROOT", ".").split(":")[0]
     for candidate in (root / f"{module}.py", root / module / "__init__.py"):
         if candidate.exists():
             return candidate

@@ -5,6 +5,7 @@ dependencies, and the code folders go on SOURCE_ROOT's path, separated by ':'.""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,21 +44,34 @@ def _uv_members(project: Path, root: dict[str, Any]) -> dict[str, str]:
                 continue
             name = _toml(folder / "pyproject.toml").get("project", {}).get("name")
             if name:
-                members[str(name)] = folder.relative_to(project).as_posix()
+                members[normalized(str(name))] = folder.relative_to(project).as_posix()
     return members
 
 
+def normalized(name: str) -> str:
+    """A package name as the index compares them (PEP 503): calendar_words is calendar-words."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _sources(pyproject: dict[str, Any]) -> dict[str, Any]:
+    return dict(pyproject.get("tool", {}).get("uv", {}).get("sources", {}))
+
+
 def _workspace_dependencies(project: Path, folder: str, members: dict[str, str]) -> list[str]:
-    """The workspace members a member uses (`{ workspace = true }` sources), transitively."""
+    """The workspace members a member uses (`{ workspace = true }` sources, its own or the
+    root's, which every member inherits), transitively."""
+    inherited = _sources(_toml(project / "pyproject.toml"))
     found: list[str] = []
     todo = [folder]
     while todo:
-        sources = _toml(project / todo.pop() / "pyproject.toml").get("tool", {}).get("uv", {})
-        for name, source in sources.get("sources", {}).items():
-            if isinstance(source, dict) and source.get("workspace") and name in members:
-                if members[name] not in found and members[name] != folder:
-                    found.append(members[name])
-                    todo.append(members[name])
+        current = todo.pop()
+        sources = {**inherited, **_sources(_toml(project / current / "pyproject.toml"))}
+        for name, source in sources.items():
+            member = members.get(normalized(name))
+            if isinstance(source, dict) and source.get("workspace") and member:
+                if member not in found and member != folder:
+                    found.append(member)
+                    todo.append(member)
     return found
 
 
@@ -73,11 +87,11 @@ def uv_workspace(project: Path, package: str | None) -> CodeFolders | None:
         raise UsageError(
             f"a uv workspace (members: {listed}): pass --package NAME, the one to build"
         )
-    if package not in members:
+    if normalized(package) not in members:
         raise UsageError(
             f"--package {package}: no member of this workspace has that name ({listed})"
         )
-    folder = members[package]
+    folder = members[normalized(package)]
     libraries = _workspace_dependencies(project, folder, members)
     folders = tuple(code_folder(project, f) for f in (folder, *libraries))
     why = f"--package {package}: its folder" + (

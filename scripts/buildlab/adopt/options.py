@@ -94,11 +94,15 @@ def project_options(args: argparse.Namespace) -> ProjectOptions:
     for name in PAIRS:
         given[name] = tuple(given[name] or ())
         # collectstatic's values become words of one build argument: no space in them.
-        value = r"\S*" if name == "collect_env" else ".*"
+        value = r"[^\s$\"\\`]*" if name == "collect_env" else ".*"
         for pair in given[name]:
             if not re.fullmatch(rf"[A-Za-z_][A-Za-z0-9_]*={value}", pair):
                 flag = name.replace("_", "-")
-                space = " (no space in the value)" if name == "collect_env" else ""
+                space = (
+                    " (no space, $, quote or backslash in the value)"
+                    if name == "collect_env"
+                    else ""
+                )
                 raise UsageError(f"--{flag} {pair}: give NAME=VALUE{space}")
     return ProjectOptions(**given)
 

@@ -48,7 +48,11 @@ def write(manifest: Manifest, project: Path, guess: Guess, *, force: bool) -> li
         1,
     )
     targets[0].write_text(text)
-    shutil.copy2(source.parent / ".dockerignore", targets[1])
+    ignore = (source.parent / ".dockerignore").read_text()
+    static = guess.values.get("STATIC_ROOT", "")
+    if static and static not in ignore.splitlines():  # a local collectstatic's, stale
+        ignore += f"# This project's STATIC_ROOT: the image collects its own.\n{static}\n"
+    targets[1].write_text(ignore)
     return targets
 
 
