@@ -202,3 +202,37 @@ def test_trial_adopts_each_listed_repository_in_a_clone_and_tabulates_why(tmp_pa
     assert (served / "service" / "Dockerfile").read_text() == "FROM scratch\n"
     assert labelled(session) == [], "trial left containers or images behind"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("buildlab-")] == []
+
+
+def test_adopt_one_service_of_a_uv_workspace_and_a_django_project(tmp_path: Path) -> None:
+    """The two project kinds lesson 07's block alone cannot describe: adopt names a uv
+    workspace's member (--package) and puts its library on the path, and writes lesson 11
+    for a Django project (settings, STATIC_ROOT); each image is built, served hardened and as
+    an arbitrary UID, and rebuilt after a code change."""
+    import shutil
+
+    from buildlab.course.manifest import load_manifest
+    from buildlab.course.scenarios import shaped_project
+
+    manifest = load_manifest()
+    shape = manifest.shapes["uv-workspace"]
+    with shaped_project(manifest, shape, manifest.lesson("07").directory / "uv") as shaped:
+        workspace = tmp_path / "workspace"
+        shutil.copytree(shaped, workspace)
+    (workspace / "Dockerfile").unlink()
+    (workspace / ".dockerignore").unlink()
+    django = tmp_path / "shelf"
+    shutil.copytree(manifest.lesson("11").directory / "pipenv", django)
+    (django / "Dockerfile").unlink()
+    (django / ".dockerignore").unlink()
+    for project, flags, table in (
+        (workspace, ("--package", "dates-service"), "| lesson 07 (written) |"),
+        (django, ("--env", "DJANGO_SECRET_KEY=adopt-test-only"), "| lesson 11 (written) |"),
+    ):
+        result = _adopt(project, *flags)
+        assert result.returncode == 0, result.stderr
+        print(result.stdout)
+        report = result.stdout[result.stdout.index("| |") :]
+        assert table in report
+        assert "| serves read-only, no capabilities | yes |" in report
+        assert "| serves as UID 123456:0, read-only | yes |" in report
