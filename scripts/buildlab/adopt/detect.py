@@ -47,7 +47,7 @@ class Guess:
 
     tool: str
     values: dict[str, str] = field(default_factory=dict)
-    lesson: str = ""  # whose Dockerfile is written: lesson 07's, or a Django project's lesson
+    lesson: str = ""  # whose Dockerfile is written: the production lesson's, or Django's
     how: list[str] = field(default_factory=list)  # one line per value: what it is and why
     # What the app needs in its environment to start (--env): for the runs, not the image.
     env: tuple[tuple[str, str], ...] = ()
@@ -286,7 +286,7 @@ def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: b
     if not project.is_dir():
         raise UsageError(f"{project} is not a project folder")
     chosen, why = detect_tool(project, tool)
-    guess = Guess(chosen.name, env=env_pairs(given))
+    guess = Guess(chosen.name, lesson=manifest.production_lesson.id, env=env_pairs(given))
     guess.how.append(f"tool {chosen.name}  ({why})")
     block = topblock.values(lesson_dockerfile(manifest, chosen.name).read_text())
     if "LOCK" in block:  # the block names the lock: the tool has several (pip-tools)
@@ -316,7 +316,7 @@ def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: b
         guess.set("SOURCE_ROOT", "src", "a package under src/")
     else:
         guess.set("SOURCE_ROOT", ".", "no package under src/")
-    root = project / guess.values["SOURCE_ROOT"].split(":")[0]
+    root = project / topblock.code_folder(guess.values["SOURCE_ROOT"])
 
     if server is not None:
         guess.set("SERVER", server, "--server")
@@ -347,7 +347,7 @@ def _detect(manifest: Manifest, project: Path, given: ProjectOptions, writing: b
     elif django is not None:
         guess.set("APP", django.app, "its settings' application, or its entry point's")
     else:
-        apps = _app_object(root, asgi="uvicorn" in guess.values.get("SERVER", ""))
+        apps = _app_object(root, asgi=asgi)
         if len(apps) != 1:
             seen = f" (found {', '.join(apps)})" if apps else ""
             raise UsageError(
@@ -412,7 +412,7 @@ def _set_django(guess: Guess, django: django_project.DjangoProject, given: Proje
     guess.lesson = django_project.DJANGO_LESSON
     guess.how.append(f"a Django project ({django.entry} names {django.settings}): lesson 11")
     guess.set("DJANGO_SETTINGS_MODULE", django.settings, f"named in {django.entry}")
-    code = guess.values["SOURCE_ROOT"].split(":")[0]
+    code = topblock.code_folder(guess.values["SOURCE_ROOT"])
     folder = django.static_root if code == "." else f"{code}/{django.static_root}"
     why = "--static-root" if given.static_root is not None else "its settings' STATIC_ROOT"
     guess.set("STATIC_ROOT", folder, f"{why}: collectstatic fills it at build")
@@ -447,7 +447,7 @@ def lesson_dockerfile(manifest: Manifest, tool: str, lesson: str = "") -> Path:
 def code_file(project: Path, guess: Guess) -> Path:
     """The file of the module that holds the app object (what a code change edits)."""
     module = guess.values["APP"].split(":")[0].replace(".", "/")
-    root = project / guess.values.get("SOURCE_ROOT", ".").split(":")[0]
+    root = project / topblock.code_folder(guess.values.get("SOURCE_ROOT", "."))
     for candidate in (root / f"{module}.py", root / module / "__init__.py"):
         if candidate.exists():
             return candidate

@@ -57,8 +57,12 @@ RELOCK_HELP = (
 )
 
 
-# The flags given as NAME=VALUE, any number of times.
-PAIRS = ("env", "collect_env")
+# The flags given as NAME=VALUE, any number of times: what a value may hold, and how the
+# error says it. collectstatic's values become words of one build argument, inside quotes.
+PAIRS = {
+    "env": (".*", ""),
+    "collect_env": (r"[^\s$\"\\`]*", " (no space, $, quote or backslash in the value)"),
+}
 
 
 def add_project_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,19 +95,11 @@ def add_adopt_arguments(parser: argparse.ArgumentParser) -> None:
 
 def project_options(args: argparse.Namespace) -> ProjectOptions:
     given = {each.name: getattr(args, each.name) for each in fields(ProjectOptions)}
-    for name in PAIRS:
+    for name, (value, rule) in PAIRS.items():
         given[name] = tuple(given[name] or ())
-        # collectstatic's values become words of one build argument: no space in them.
-        value = r"[^\s$\"\\`]*" if name == "collect_env" else ".*"
         for pair in given[name]:
             if not re.fullmatch(rf"[A-Za-z_][A-Za-z0-9_]*={value}", pair):
-                flag = name.replace("_", "-")
-                space = (
-                    " (no space, $, quote or backslash in the value)"
-                    if name == "collect_env"
-                    else ""
-                )
-                raise UsageError(f"--{flag} {pair}: give NAME=VALUE{space}")
+                raise UsageError(f"--{name.replace('_', '-')} {pair}: give NAME=VALUE{rule}")
     return ProjectOptions(**given)
 
 

@@ -277,5 +277,5 @@ def adopt(
     finally:
         labels.cleanup()
     say("")
-    say(report(new, before, (guess.lesson or manifest.production_lesson.id)[:2]))
+    say(report(new, before, guess.lesson[:2]))
     return guess, new

@@ -34,18 +34,25 @@ def machine_line(results: Results) -> str:
     )
 
 
-def commits(results: Results) -> str:
-    """At which commit the run measured, and which subjects a resumed run measured later."""
+def later_commits(results: Results) -> dict[str, list[str]]:
+    """The commits a resumed run measured some subjects at, other than the run's own: each
+    with those subjects, in the results' order."""
     run = results["repository"]["commit"]
     later: dict[str, list[str]] = {}
     for build in results["builds"]:
         commit = build.get("commit", run)
         if commit != run and build["subject"] not in later.setdefault(commit, []):
             later[commit].append(build["subject"])
+    return later
+
+
+def commits(results: Results) -> str:
+    """At which commit the run measured, and which subjects a resumed run measured later."""
+    run = results["repository"]["commit"]
     text = f"Measured at commit {run[:7]}" + (
         " (with uncommitted changes)" if results["repository"]["dirty"] else ""
     )
-    for commit, names in later.items():
+    for commit, names in later_commits(results).items():
         text += f"; {', '.join(names)} measured again at commit {commit[:7]}"
     return text + "."
 

@@ -165,6 +165,19 @@ def _books(ctx: Candidate, tag: str, volume: str) -> tuple[int, object, str]:
         return status, body, container.logs()
 
 
+def _migration_job(tag: str, *mount: str) -> tuple[int, str]:
+    """`django-admin migrate` as a one-off container of the image, read-only but for `mount`:
+    its exit code and its whole output."""
+    job = containers.run_container(
+        tag,
+        ["django-admin", "migrate", "--noinput"],
+        check=False,
+        timeout=120,
+        extra_args=["--read-only", *mount, *DATABASE_ENV],
+    )
+    return job.returncode, (job.stdout + job.stderr).strip()
+
+
 def migrate_is_a_one_off_job(ctx: Candidate) -> None:
     ctx.lesson_only("it reads the sample app's migrated data")
     tag = ctx.built().tag
@@ -176,19 +189,9 @@ def migrate_is_a_one_off_job(ctx: Candidate) -> None:
             "before any migration job ran",
             log,
         )
-        job = containers.run_container(
-            tag,
-            ["django-admin", "migrate", "--noinput"],
-            check=False,
-            extra_args=["--read-only", "--volume", f"{volume}:{DATA_DIR}", *DATABASE_ENV],
-        )
-        output = (job.stdout + job.stderr).strip()
+        code, output = _migration_job(tag, "--volume", f"{volume}:{DATA_DIR}")
         last = output.splitlines()[-1] if output else "no output"
-        ensure(
-            job.returncode == 0,
-            f"the migration job failed (exit {job.returncode}): {last}",
-            output[-3000:],
-        )
+        ensure(code == 0, f"the migration job failed (exit {code}): {last}", output[-3000:])
         status, body, log = _books(ctx, tag, volume)
     ensure(
         status == 200 and body == MIGRATED_BOOKS,
@@ -197,17 +200,11 @@ def migrate_is_a_one_off_job(ctx: Candidate) -> None:
     )
     # With no database to write (no volume: /data is the read-only image's), the job stops at
     # once, and its last line says so.
-    lost = containers.run_container(
-        tag,
-        ["django-admin", "migrate", "--noinput"],
-        check=False,
-        timeout=120,
-        extra_args=["--read-only", *DATABASE_ENV],
-    )
-    said = (lost.stdout + lost.stderr).strip().splitlines()
+    code, output = _migration_job(tag)
+    said = output.splitlines()
     ensure(
-        lost.returncode != 0 and bool(said) and "unable to open database file" in said[-1],
-        f"the migration job with no database volume exited {lost.returncode}, saying: "
+        code != 0 and bool(said) and "unable to open database file" in said[-1],
+        f"the migration job with no database volume exited {code}, saying: "
         f"{said[-1] if said else 'nothing'}",
     )
     ctx.notes.add(

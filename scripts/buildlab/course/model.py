@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from buildlab.course.topblock import code_folder
 from buildlab.support.errors import UsageError
 from buildlab.support.paths import APPS_DIR, LESSONS_DIR, PEERS_DIR, SHAPES_DIR
 
@@ -75,9 +76,8 @@ class Shape:
 
     @property
     def source_root(self) -> str:
-        """Where the app's package goes: SOURCE_ROOT's first folder (a workspace's names
-        several, separated by ':')."""
-        return dict(self.top_block).get("SOURCE_ROOT", ".").split(":")[0]
+        """Where the app's package goes: SOURCE_ROOT's code folder (topblock.code_folder)."""
+        return code_folder(dict(self.top_block).get("SOURCE_ROOT", "."))
 
 
 @dataclass(frozen=True)

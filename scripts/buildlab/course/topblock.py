@@ -19,6 +19,12 @@ CLOSING = "# ==== End of your project's values"
 ARG_LINE = re.compile(r"^ARG (\w+)=(.*)$")
 
 
+def code_folder(source_root: str) -> str:
+    """The folder of the app's own code in a SOURCE_ROOT value: its first (a monorepo's
+    service names the libraries it imports after it, separated by ':')."""
+    return source_root.split(":")[0]
+
+
 def _bounds(text: str) -> tuple[int, int]:
     """Line indexes of the block's opening and closing fence."""
     lines = text.splitlines()

@@ -56,14 +56,7 @@ def _with_results(
         return NOT_MEASURED
     if full:
         return tables.provenance(data) + "\n\n" + render(data)
-    run = data["repository"]["commit"]
-    later = sorted(
-        {
-            b["commit"]
-            for b in data["builds"]
-            if b["subject"] == lesson and b.get("commit", run) != run
-        }
-    )
+    later = [c for c, names in tables.later_commits(data).items() if lesson in names]
     again = f", this lesson again at commit {', '.join(c[:7] for c in later)}" if later else ""
     line = (
         f"{tables.machine_line(data)}{again}. Seconds, median of {data['repetitions']} runs; "
